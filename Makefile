@@ -1,0 +1,54 @@
+# writesae: `make demo` runs the pipeline on the embedded default; `make test` runs every check.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.writesae-installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install test demo export clean-check sync-check readme-check nbtest pytest readme bench
+
+$(STAMP): settings.ini setup.py
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[dev]"
+	@if $(PY) -c "import triton" 2>/dev/null; then echo "triton is installed in $(VENV): the CPU environment must not contain it (see HOSTS.md)"; exit 1; fi
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# the notebooks are the source: fail when nbdev_clean or nbdev_export would change a tracked file
+clean-check: $(STAMP)
+	@before=$$(cat nbs/*.ipynb | md5sum); $(BIN)/nbdev_clean; after=$$(cat nbs/*.ipynb | md5sum); \
+	if [ "$$before" != "$$after" ]; then echo "nbdev_clean changed nbs/: commit clean notebooks"; exit 1; fi
+
+sync-check: $(STAMP)
+	@before=$$(find writesae -name '*.py' | sort | xargs cat | md5sum); $(BIN)/nbdev_export; \
+	after=$$(find writesae -name '*.py' | sort | xargs cat | md5sum); \
+	if [ "$$before" != "$$after" ]; then echo "notebooks and library are not in sync: run nbdev_export and commit"; exit 1; fi
+
+nbtest: $(STAMP)
+	$(BIN)/nbdev_test --do_print --timing
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q tests
+
+readme-check: $(STAMP)
+	$(PY) tools/make_readme.py --check
+
+test: clean-check sync-check readme-check nbtest pytest
+
+demo: $(STAMP)
+	$(BIN)/writesae demo
+
+export: $(STAMP)
+	$(BIN)/nbdev_export
+
+readme: $(STAMP)
+	$(PY) tools/make_readme.py
+
+bench: $(STAMP)
+	$(PY) benchmarks/hosts.py
