@@ -161,8 +161,10 @@ def context_markdown(tokens:list, # the passage's token strings
     "Tokens `position-window+1 .. position`, the firing one in bold, Markdown-escaped."
     if not 0 <= position < len(tokens): raise ValueError(f'position {position} out of range (0..{len(tokens)-1})')
     lo = max(0, position - window + 1)
-    pre = ''.join(tokens[lo:position])
-    return ('…' if lo > 0 else '') + _md_escape(pre) + '**' + _md_escape(tokens[position]).strip() + '**'
+    pre, tok = ''.join(tokens[lo:position]), tokens[position]
+    body = tok.strip() or tok  # a whitespace-only token (newline) is shown as itself
+    lead = tok[:len(tok) - len(tok.lstrip())] if tok.strip() else ''  # leading space stays outside the bold
+    return ('…' if lo > 0 else '') + _md_escape(pre + lead) + '**' + _md_escape(body) + '**'
 
 def top_contexts_markdown(codes, # as in `top_firings`
                           passages_tokens:list, # per passage, its token strings
