@@ -177,7 +177,7 @@ def run_demo(out_dir='demo_report', # report folder (replaced atomically)
         vals[p, pos_np[p]] = enc['values'].view(P, n_pos, m)[p].numpy()
         idx[p, pos_np[p]] = enc['indices'].view(P, n_pos, m)[p].numpy()
     tokens = [[tok.decode([int(t)]) for t in row] for row in eval_p]
-    contexts_md = rp.top_contexts_markdown((vals, idx), tokens, shown, n=cfg.n_contexts)
+    contexts_md = rp.top_contexts_markdown((vals, idx), tokens, shown, n=cfg.n_contexts, min_gap=8)
 
     # report
     history = [h for h in res.history if 'mse' in h]
@@ -204,7 +204,8 @@ def run_demo(out_dir='demo_report', # report folder (replaced atomically)
             f"{cfg.n_features - n_alive} never do.", {'atom_usage': rp.plot_atom_usage(fire_counts)})
     rep.add('Top-firing contexts',
             "Each row is a held-out position where the atom's code is among its largest; the context ends at the "
-            "firing token (bold): the state at t has read tokens up to t only. ⏎ marks a newline.\n\n" + contexts_md)
+            "firing token (bold): the state at t has read tokens up to t only; firings within 8 positions of a larger one of the "
+            "same atom are not repeated. ⏎ marks a newline.\n\n" + contexts_md)
     summary['seconds']['total'] = time.time() - t0
     rep.summary = summary
     rep.write(out_dir)

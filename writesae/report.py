@@ -134,6 +134,7 @@ def plot_atom_usage(fire_counts, # per-atom number of firings on held-out states
 def top_firings(codes, # (n_passages, T, n_features) dense codes, or (values, indices) of a sparse top-k code
                 atom:int, # atom index
                 n:int=5, # number of firings to return
+                min_gap:int=0, # skip a firing within this many positions of a larger one kept in the same passage
                ) -> list:
     "The `n` largest firings of `atom` as records `dict(passage, position, code)`, largest first."
     if isinstance(codes, tuple):
@@ -145,9 +146,14 @@ def top_firings(codes, # (n_passages, T, n_features) dense codes, or (values, in
         if not 0 <= atom < n_feat: raise ValueError(f'atom {atom} out of range (0..{n_feat-1})')
         col = codes[..., atom]
     col = np.asarray(col, dtype=float)
-    flat = col.reshape(-1); order = np.argsort(-flat, kind='stable')[:n]
-    T = col.shape[-1]
-    return [dict(passage=int(i // T), position=int(i % T), code=float(flat[i])) for i in order if flat[i] > 0]
+    flat = col.reshape(-1); T = col.shape[-1]
+    out = []
+    for i in np.argsort(-flat, kind='stable'):
+        if len(out) == n or flat[i] <= 0: break
+        p, t = int(i // T), int(i % T)
+        if min_gap and any(r['passage'] == p and abs(r['position'] - t) <= min_gap for r in out): continue
+        out.append(dict(passage=p, position=t, code=float(flat[i])))
+    return out
 
 def _md_escape(s:str) -> str:
     s = s.replace('\n', '⏎').replace('|', '\\|')
@@ -169,11 +175,13 @@ def context_markdown(tokens:list, # the passage's token strings
 def top_contexts_markdown(codes, # as in `top_firings`
                           passages_tokens:list, # per passage, its token strings
                           atoms:list, # atoms to show
-                          n:int=5, window:int=16) -> str:
+                          n:int=5, window:int=16,
+                          min_gap:int=0, # as in `top_firings`: show separate occurrences, not neighbouring positions
+                         ) -> str:
     "A Markdown block per atom: its top firings as a table of code and highlighted context."
     out = []
     for a in atoms:
-        recs = top_firings(codes, a, n)
+        recs = top_firings(codes, a, n, min_gap)
         out.append(f'**atom {a}**\n\n| code | context |\n|---:|:---|')
         if not recs: out.append('| – | (no firing on held-out text) |')
         for r in recs:
