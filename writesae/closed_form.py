@@ -125,11 +125,6 @@ def atoms_of(sae, # a factored SAE (`writesae.sae`), e.g. WriteSAE
     return [(kf[i], vf[i]) for i in idx]
 
 # %% ../nbs/13_closed_form.ipynb
-def _norm_module(adapter, cell):
-    "The cell layer's gated RMSNorm (called as norm(o, gate) right before out_proj), or None."
-    layer = getattr(adapter, '_layers', {}).get(cell.layer)
-    return getattr(layer, 'norm', None)
-
 class BasePoint(NamedTuple):
     "The unedited forward of one passage: logits and the gated norm's inputs (the linearisation point)."
     logits:Tensor # [T,V] fp32 base logits
@@ -145,7 +140,7 @@ def base_point(adapter, # host adapter
     "Base logits of `ids` and the inputs of the cell layer's gated norm, from one unedited forward."
     if ids.dim() != 2 or ids.shape[0] != 1: raise ValueError(f"ids must be [1, T], got shape {tuple(ids.shape)}")
     cell = adapter.check_cell(cell)
-    norm, got = _norm_module(adapter, cell), []
+    norm, got = adapter.readout_norm(cell), []
     def hook(m, args, kwargs):
         x = args[0] if args else kwargs['hidden_states']
         g = args[1] if len(args) > 1 else kwargs.get('gate')
@@ -260,7 +255,7 @@ def predict(adapter, # host adapter
     value_logit = (W_U @ (W_O @ vf.T))[tokens]
     fp = (key_read[:, None, :] * value_logit).sum(-1)
     lin = torch.einsum('nmd,nd->nm', U, d_o @ W_O.T)
-    norm = _norm_module(adapter, cell)
+    norm = adapter.readout_norm(cell)
     if norm is None or base.norm_input is None: nrm = lin.clone()
     else:
         nd = base.norm_input.device

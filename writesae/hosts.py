@@ -117,6 +117,10 @@ class _Session:
         self.capture = {l: sorted(hs) for l, hs in self.capture.items()}
         self.records = {}  # Cell -> list of per-call dicts
         self.counter, self.current = {}, None
+        self.start, self.pending = None, set()  # `patched(start=...)`: layers whose first call starts at `start`
+        self.rows = {}  # layer -> batch sizes of its per-row ([B, d_k, d_v]) edit matrices
+        for e in edits:
+            if e.matrix is not None and e.matrix.dim() == 3: self.rows.setdefault(e.cell.layer, set()).add(e.matrix.shape[0])
 
     def edits_in(self, layer, t0, T):
         "Edits of `layer` whose position falls in [t0, t0+T), keyed by relative position."
@@ -203,6 +207,21 @@ class HostAdapter:
         s = cache.layers[cell.layer].recurrent_states[0][:, cell.head]
         return self._to_kv(s)
 
+    # --- public access to module internals (the only place that knows the model's module names)
+    def layer_module(self, layer:int) -> torch.nn.Module:
+        "The recurrent module of `layer` (GDN: the `*GatedDeltaNet` layer; Mamba-2: the `Mamba2Mixer`)."
+        return self._check_layer(layer)
+    def readout_norm(self, cell) -> torch.nn.Module|None:
+        "The module applied to the cell's read before the output projection, or None. Called as `norm(o, gate)`: GDN's gated RMSNorm on `o, gate` of shape [N, d_v] (rows = tokens x heads); Mamba-2's gated group norm on [B, T, H*P]."
+        cell = self.check_cell(cell)
+        return getattr(self._layers[cell.layer], 'norm', None)
+    def to_kv(self, s:Tensor) -> Tensor:
+        "A state in the cache's stored orientation ([..., d_k, d_v] for GDN, [..., d_v, d_k] for Mamba-2) as [..., d_k, d_v]."
+        return self._to_kv(s)
+    def from_kv(self, s:Tensor) -> Tensor:
+        "Inverse of `to_kv`: a [..., d_k, d_v] state in the cache's stored orientation."
+        return self._from_kv(s)
+
     @property
     def device(self): return next(self.model.parameters()).device
     @property
@@ -228,7 +247,8 @@ class HostAdapter:
             else:
                 m = e.matrix
                 if not isinstance(m, Tensor): raise TypeError(f"a {e.kind!r} edit needs a {shape} tensor as matrix, got {type(m).__name__}")
-                if tuple(m.shape) != shape: raise ValueError(f"edit matrix shape {tuple(m.shape)} does not match cell {e.cell} (d_k, d_v) = {shape}")
+                if tuple(m.shape) != shape and not (m.dim() == 3 and m.shape[0] >= 1 and tuple(m.shape[1:]) == shape):
+                    raise ValueError(f"edit matrix shape {tuple(m.shape)} does not match cell {e.cell} (d_k, d_v) = {shape} (or [B, d_k, d_v], one per batch row)")
                 ok = {torch.float32, self.dtype}
                 if m.dtype not in ok: raise TypeError(f"edit matrix dtype {m.dtype} not supported; valid: {sorted(map(str, ok))}")
                 if m.device != self.device: raise ValueError(f"edit matrix is on {m.device}; the model is on {self.device}")
@@ -254,13 +274,17 @@ class HostAdapter:
 
     # --- patching
     @contextlib.contextmanager
-    def patched(self, edits=(), capture=None, states:bool=False, first_read:str='same', max_position:int|None=None):
-        "Context in which `model(...)` / `model.generate(...)` run with `edits` applied and `capture` cells recorded."
+    def patched(self, edits=(), capture=None, states:bool=False, first_read:str='same', max_position:int|None=None,
+                start:int|None=None):
+        "Context in which `model(...)` / `model.generate(...)` run with `edits` applied and `capture` cells recorded; `start`: absolute position of the first token of the first call (a cache filled outside the patch)."
+        if start is not None and (isinstance(start, bool) or not isinstance(start, int) or start < 0):
+            raise ValueError(f"start {start!r} must be an int >= 0 or None")
         if first_read not in FIRST_READS: raise ValueError(f"first_read {first_read!r} not valid; valid: {FIRST_READS}")
         edits = self.check_edits(edits, max_position)
         cells = [] if capture is None else (self.cells if capture == 'all' else self.check_cells(capture))
         if self._sess is not None: raise RuntimeError("this adapter is already patched; contexts do not nest")
         sess = _Session(self, edits, cells, states, first_read)
+        if start is not None: sess.start, sess.pending = start, set(self._layers)
         saved, hooks = {}, []
         try:
             for modname in self._modules:
@@ -283,11 +307,16 @@ class HostAdapter:
         hs = kwargs['hidden_states'] if 'hidden_states' in kwargs else args[0]
         cache = kwargs.get('cache_params', args[1] if len(args) > 1 else None)
         L = module.layer_idx
+        B = hs.shape[0]
+        for n in sess.rows.get(L, ()):
+            if n != B: raise ValueError(f"a per-row edit matrix of layer {L} has {n} rows; the batch has {B}")
         fresh = cache is None or cache.get_recurrent_state(L) is None
-        if not fresh and L not in sess.counter:
+        if L in sess.pending: sess.pending.discard(L); t0 = sess.start
+        elif fresh: t0 = 0
+        elif L not in sess.counter:
             raise RuntimeError(f"layer {L} continues a cache filled outside this patch, so absolute positions are unknown: "
-                               "run the whole sequence (prompt included) inside one `patched` context")
-        t0 = 0 if fresh else sess.counter[L]
+                               "run the whole sequence (prompt included) inside one `patched` context, or pass `start`")
+        else: t0 = sess.counter[L]
         sess.counter[L] = t0 + hs.shape[1]
         sess.current = (L, t0)
 

@@ -202,11 +202,8 @@ def replay_patched(adapter, # host adapter
     dims = tuple(adapter.dims(cell))
     if kind != 'delete' and (not isinstance(matrices, Tensor) or matrices.ndim != 3 or tuple(matrices.shape[1:]) != dims):
         raise ValueError(f"matrices must be [B, {dims[0]}, {dims[1]}], got {getattr(matrices, 'shape', type(matrices))}")
-    dummy = None if kind == 'delete' else torch.zeros(dims, device=adapter.device)
-    with adapter.patched(edits=[Edit(cell, start, kind, dummy)], first_read=first_read) as sess:
-        if kind != 'delete':  # validated with one (d_k, d_v) matrix; the kernel wrappers broadcast a [B, d_k, d_v] one per row
-            sess.edits[cell.layer][start] = [(cell.head, kind, matrices.to(adapter.device, torch.float32))]
-        sess.counter.update({l: start for l in adapter.layers})  # the cache was filled outside the patch
+    M = None if kind == 'delete' else matrices.to(adapter.device, torch.float32)  # one matrix per batch row
+    with adapter.patched(edits=[Edit(cell, start, kind, M)], first_read=first_read, start=start) as sess:
         yield sess
 
 class _Skip(torch.nn.Module):
@@ -218,7 +215,7 @@ def decoder_blocks(adapter) -> torch.nn.ModuleList:
     n = adapter.n_layers
     for m in adapter.model.modules():
         if isinstance(m, torch.nn.ModuleList) and len(m) == n and \
-           all(any(x is adapter._layers[l] for x in m[l].modules()) for l in adapter.layers): return m
+           all(any(x is adapter.layer_module(l) for x in m[l].modules()) for l in adapter.layers): return m
     raise TypeError(f"could not find the decoder blocks of {type(adapter.model).__name__}")
 
 @contextlib.contextmanager
@@ -300,7 +297,7 @@ def _replay_cache(adapter, base, L, ts):
             if l >= L:
                 idx = [base['cells'].index(Cell(l, h)) for h in range(adapter.n_heads(l))]
                 rec = torch.stack([base['snaps'][t - 1][idx] for t in ts.tolist()])
-                rec = adapter._from_kv(rec).to(dtype).contiguous()
+                rec = adapter.from_kv(rec).to(dtype).contiguous()
                 pad = F.pad(raw[0], (K, 0))
                 conv = torch.stack([pad[:, t:t + K] for t in ts.tolist()]).contiguous()
             else:  # a skipped block: never read
