@@ -5,16 +5,19 @@
 # %% ../nbs/08_report.ipynb 2
 from __future__ import annotations
 import json, os, shutil, tempfile, html
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt
+from .stats import as_array, as_columns, win_rate, wilson_interval
 
 # %% auto 0
-__all__ = ['Section', 'Report', 'plot_training_curves', 'plot_reconstruction', 'plot_atom_usage', 'top_firings',
-           'context_markdown', 'top_contexts_markdown']
+__all__ = ['Section', 'Report', 'plot_training_curves', 'plot_reconstruction', 'plot_atom_usage', 'plot_kl_arms',
+           'plot_win_rates', 'plot_cosine_mixture', 'plot_closed_form', 'top_firings', 'context_markdown',
+           'top_contexts_markdown']
 
 # %% ../nbs/08_report.ipynb
 @dataclass
@@ -128,6 +131,155 @@ def plot_atom_usage(fire_counts, # per-atom number of firings on held-out states
     ax.plot(np.arange(1, alive+1), c[:alive], lw=1.2)
     if alive: ax.set_yscale('log')
     ax.set_xlabel('atom rank'); ax.set_ylabel('firings'); ax.set_title(f'{alive} alive / {c.size - alive} dead of {c.size}')
+    fig.tight_layout(); return fig
+
+# %% ../nbs/08_report.ipynb
+def _cols(records, keys, what:str) -> dict:
+    "`stats.as_columns`, with the plotting function's name in the error."
+    try: return as_columns(records, keys)
+    except (ValueError, KeyError) as e: raise ValueError(f'{what}: {e}') from None
+
+def _need(d, keys, what:str):
+    "Raise ValueError naming the first key of `keys` missing from mapping `d`."
+    if not isinstance(d, Mapping): raise ValueError(f'{what} must be a dict, got {type(d).__name__}')
+    missing = [k for k in keys if k not in d]
+    if missing: raise ValueError(f'{what} lacks key(s) {missing}; required: {list(keys)}')
+
+def _pct(x:float) -> str: return f'{100*x:.1f}%'
+
+# %% ../nbs/08_report.ipynb
+def plot_kl_arms(records, # per-firing records with kl_atom, kl_delete, kl_random (optional layer)
+                 confidence:float=0.95, # level of the Wilson interval in the title
+                 bins:int=40, # histogram bins of the log-ratio panel
+                ):
+    "Left: KL_delete vs KL_atom (log-log, diagonal). Right: histograms of log10 KL_delete/KL_atom and KL_random/KL_atom."
+    c = _cols(records, ('kl_atom', 'kl_delete', 'kl_random'), 'plot_kl_arms')
+    a, d, r = (as_array(c[k], k, kl=True) for k in ('kl_atom', 'kl_delete', 'kl_random'))
+    w = win_rate(a, d, confidence)
+    allv = np.concatenate([a, d, r]); pos = allv[allv > 0]
+    floor = pos.min() / 2 if pos.size else 1e-12
+    fa, fd, fr = (np.maximum(x, floor) for x in (a, d, r))
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(8.4, 3.4))
+    layers = c['layer'] if 'layer' in c and c['layer'].ndim == 1 else None
+    uniq = list(dict.fromkeys(layers.tolist())) if layers is not None else []
+    if len(uniq) > 1:
+        for i, l in enumerate(uniq):
+            m = layers == l; ax0.scatter(fd[m], fa[m], s=8, alpha=0.6, color=f'C{i}', label=f'layer {l} (n={int(m.sum())})')
+        ax0.legend(fontsize=7)
+    else: ax0.scatter(fd, fa, s=8, alpha=0.6, color='C0')
+    lo, hi = min(fa.min(), fd.min()), max(fa.max(), fd.max())
+    lo, hi = lo / 1.5, hi * 1.5
+    ax0.plot([lo, hi], [lo, hi], 'k--', lw=1); ax0.set_xscale('log'); ax0.set_yscale('log')
+    ax0.set_xlim(lo, hi); ax0.set_ylim(lo, hi)
+    ax0.set_xlabel('KL_delete'); ax0.set_ylabel('KL_atom'); ax0.set_title('per firing (below diagonal = win)', fontsize=9)
+    ld, lr = np.log10(fd / fa), np.log10(fr / fa)
+    edges = np.histogram_bin_edges(np.concatenate([ld, lr]), bins=bins)
+    ax1.hist(ld, bins=edges, alpha=0.55, color='C1', label=f'delete / atom (median {np.median(ld):+.2f})')
+    ax1.hist(lr, bins=edges, alpha=0.55, color='C2', label=f'random / atom (median {np.median(lr):+.2f})')
+    ax1.axvline(0, color='k', lw=1); ax1.legend(fontsize=7)
+    ax1.set_xlabel('log10(KL_arm / KL_atom)'); ax1.set_ylabel('firings'); ax1.set_title('> 0: atom arm closer to base', fontsize=9)
+    fig.suptitle(f"n = {w['n']}, win rate {_pct(w['rate'])} [{_pct(w['ci_lo'])}, {_pct(w['ci_hi'])}]", fontsize=10)
+    fig.tight_layout(); return fig
+
+# %% ../nbs/08_report.ipynb
+def _win_groups(x, by:str, confidence:float) -> tuple[list, dict]:
+    "Normalise the three accepted inputs to ([(label, win dict)], pooled win dict)."
+    keys = ('n', 'wins', 'rate', 'ci_lo', 'ci_hi')
+    if isinstance(x, Mapping) and 'pooled' in x:
+        _need(x, ('pooled', 'by_layer'), 'plot_win_rates: summary')
+        _need(x['pooled'], ('win',), 'plot_win_rates: summary["pooled"]'); _need(x['pooled']['win'], keys, 'plot_win_rates: pooled win')
+        groups = []
+        for l, s in x['by_layer'].items():
+            _need(s, ('win',), f'plot_win_rates: by_layer[{l!r}]'); _need(s['win'], keys, f'plot_win_rates: by_layer[{l!r}] win')
+            groups.append((l, s['win']))
+        return groups, x['pooled']['win']
+    if isinstance(x, Mapping) and not {'kl_atom', 'kl_delete'} <= set(x):
+        raise ValueError("plot_win_rates: a dict input must be a replacement_summary (key 'pooled') or columns with 'kl_atom', 'kl_delete'")
+    if not isinstance(x, Mapping) and (not isinstance(x, (list, tuple)) or len(x) == 0):
+        raise ValueError('plot_win_rates: records is empty; need at least one row')
+    if not isinstance(x, Mapping) and isinstance(x[0], Mapping) and 'wins' in x[0]:
+        c = _cols(x, (by, 'wins', 'n'), 'plot_win_rates')
+        def _w(k, n):
+            lo, hi = wilson_interval(int(k), int(n), confidence); return dict(n=int(n), wins=int(k), rate=int(k)/int(n), ci_lo=lo, ci_hi=hi)
+        groups = [(l, _w(k, n)) for l, k, n in zip(c[by].tolist(), c['wins'], c['n'])]
+        return groups, _w(int(c['wins'].sum()), int(c['n'].sum()))
+    c = _cols(x, ('kl_atom', 'kl_delete', by), 'plot_win_rates')
+    g = c[by]; groups = []
+    for l in dict.fromkeys(g.tolist()):
+        m = g == l; groups.append((l, win_rate(c['kl_atom'][m], c['kl_delete'][m], confidence)))
+    return groups, win_rate(c['kl_atom'], c['kl_delete'], confidence)
+
+def plot_win_rates(summary_or_rows, # `replacement_summary` output, group rows (by, wins, n) or per-firing records
+                   by:str='layer', # group key of rows / records
+                   confidence:float=0.95, # Wilson level when intervals are computed here
+                  ):
+    "Win rate ± Wilson interval per group and pooled, with a dashed line at 0.5."
+    groups, pooled = _win_groups(summary_or_rows, by, confidence)
+    if not groups: raise ValueError('plot_win_rates: no groups to plot')
+    rows = groups + [('pooled', pooled)]
+    fig, ax = plt.subplots(figsize=(1.0 + 0.8*len(rows), 3.0))
+    xs = np.arange(len(rows))
+    for i, (l, w) in enumerate(rows):
+        rate = float(w['rate'])
+        ax.errorbar([i], [rate], yerr=[[rate - float(w['ci_lo'])], [float(w['ci_hi']) - rate]], fmt='o',
+                    color='k' if l == 'pooled' else 'C0', capsize=3, ms=5)
+    ax.axhline(0.5, color='grey', ls='--', lw=1)
+    ax.set_xticks(xs); ax.set_xticklabels([f"{l if l == 'pooled' else f'{by} {l}'}\nn={int(w['n'])}" for l, w in rows], fontsize=7)
+    ax.set_ylim(0, 1); ax.set_xlim(-0.5, len(rows) - 0.5); ax.set_ylabel('win rate (KL_atom < KL_delete)')
+    ax.set_title(f"pooled {_pct(pooled['rate'])} [{_pct(pooled['ci_lo'])}, {_pct(pooled['ci_hi'])}], n = {int(pooled['n'])}", fontsize=9)
+    fig.tight_layout(); return fig
+
+# %% ../nbs/08_report.ipynb
+def plot_cosine_mixture(medians, # per-alive-atom median cosine
+                        mixture_result:dict, # `partition.fit_mixtures(medians)` (JSON round trip allowed)
+                        k:int=2, # which fit to overlay
+                        bins:int=40, # histogram bins
+                       ):
+    "Histogram of per-atom median cosines with the fitted k-component mixture (scaled to counts), τ and ΔBIC."
+    x = as_array(medians, 'medians')
+    _need(mixture_result, ('fits', 'tau', 'delta_bic'), 'plot_cosine_mixture: mixture_result')
+    if 'n' in mixture_result and int(mixture_result['n']) != len(x):
+        raise ValueError(f"plot_cosine_mixture: mixture_result was fitted on n = {mixture_result['n']} medians but {len(x)} were given")
+    fit = [f for f in mixture_result['fits'] if f.get('k') == k]
+    if not fit: raise ValueError(f"plot_cosine_mixture: mixture_result['fits'] has no k = {k} fit (ks: {[f.get('k') for f in mixture_result['fits']]})")
+    _need(fit[0], ('means', 'sds', 'weights'), f'plot_cosine_mixture: fit k={k}')
+    tau, dbic = float(mixture_result['tau']), float(mixture_result['delta_bic'])
+    fig, ax = plt.subplots(figsize=(5.2, 3.2))
+    _, edges, _ = ax.hist(x, bins=bins, color='lightgrey', edgecolor='grey', lw=0.5, label='atoms')
+    width = edges[1] - edges[0]; g = np.linspace(min(edges[0], x.min()), max(edges[-1], x.max()), 400); tot = np.zeros_like(g)
+    for i, (m, s, w) in enumerate(zip(fit[0]['means'], fit[0]['sds'], fit[0]['weights'])):
+        y = len(x) * width * w * np.exp(-0.5 * ((g - m) / s) ** 2) / (s * np.sqrt(2 * np.pi)); tot += y
+        ax.plot(g, y, color=f'C{i}', lw=1.2, label=f'μ={m:.3f}, w={w:.2f}')
+    if k > 1: ax.plot(g, tot, 'k', lw=1, label='mixture')
+    nr = int((x >= tau).sum())
+    ax.axvline(tau, color='r', ls='--', lw=1, label=f'τ = {tau:g}')
+    ax.set_xlabel('median cos(atom, native write)'); ax.set_ylabel('atoms'); ax.legend(fontsize=7)
+    ax.set_title(f'ΔBIC(2−1) = {dbic:.1f}; τ = {tau:g}: {nr} register / {len(x) - nr} bundle', fontsize=9)
+    fig.tight_layout(); return fig
+
+# %% ../nbs/08_report.ipynb
+def plot_closed_form(records, # `closed_form_test` records (list of dicts or dict of arrays)
+                     predictor:str='pred_rank1', # prediction column, with or without the `pred_` prefix
+                    ):
+    "Predicted vs measured Δlogit with y = x; zero-parameter R², through-origin slope and n in the title."
+    col = predictor if predictor.startswith('pred_') else f'pred_{predictor}'
+    c = _cols(records, (col, 'measured'), 'plot_closed_form')
+    p, y = as_array(c[col], col), as_array(c['measured'], 'measured')
+    ss_tot = float(((y - y.mean()) ** 2).sum()); pp = float((p * p).sum())
+    r2 = 1 - float(((y - p) ** 2).sum()) / ss_tot if ss_tot > 0 else float('nan')
+    slope = float((p * y).sum() / pp) if pp > 0 else float('nan')
+    fig, ax = plt.subplots(figsize=(4.2, 3.8))
+    eps = c.get('eps')
+    ue = list(dict.fromkeys(eps.tolist())) if eps is not None and eps.ndim == 1 else []
+    if len(ue) > 1:
+        for i, e in enumerate(sorted(ue)):
+            m = eps == e; ax.scatter(p[m], y[m], s=8, alpha=0.6, color=f'C{i}', label=f'ε = {e:g}')
+        ax.legend(fontsize=7)
+    else: ax.scatter(p, y, s=8, alpha=0.6, color='C0')
+    lo, hi = float(min(p.min(), y.min())), float(max(p.max(), y.max())); pad = 0.05 * (hi - lo or 1.0)
+    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], 'k--', lw=1)
+    ax.set_xlabel(f'predicted Δlogit ({col})'); ax.set_ylabel('measured Δlogit')
+    ax.set_title(f'{col}, n = {len(y)}\nR² = {r2:.3f} (zero-parameter), slope {slope:.3f}', fontsize=9)
     fig.tight_layout(); return fig
 
 # %% ../nbs/08_report.ipynb
