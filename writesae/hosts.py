@@ -150,7 +150,15 @@ class HostAdapter:
     family:str = ''
     write_rank:int = 1
     erase:bool = False  # the recurrence has an erase term -strength k k^T decay S_{t-1} (GDN)
-    kernel_names:tuple = ()
+    _kernels:tuple = ()  # transformers' module-level kernel functions the family's layer calls
+    _layer_suffix:str = ''  # class-name suffix of the family's recurrent layer
+
+    @classmethod
+    def is_layer(cls, m) -> bool:
+        "Whether module `m` is a recurrent layer of this family (and its module has the kernels we swap)."
+        mod = sys.modules.get(type(m).__module__)
+        return type(m).__name__.endswith(cls._layer_suffix) and all(hasattr(mod, k) for k in cls._kernels)
+    def _find_layers(self, model): return {m.layer_idx: m for m in model.modules() if self.is_layer(m)}
 
     def __init__(self, model):
         self.model = model
@@ -442,11 +450,7 @@ class GatedDeltaNetHost(HostAdapter):
     family, erase = 'gated_deltanet', True
     _kernels = ('torch_chunk_gated_delta_rule', 'torch_recurrent_gated_delta_rule')
 
-    @classmethod
-    def is_layer(cls, m) -> bool:
-        mod = sys.modules.get(type(m).__module__)
-        return type(m).__name__.endswith('GatedDeltaNet') and all(hasattr(mod, k) for k in cls._kernels)
-    def _find_layers(self, model): return {m.layer_idx: m for m in model.modules() if self.is_layer(m)}
+    _layer_suffix = 'GatedDeltaNet'
     def _n_heads(self, m): return m.num_v_heads
     def _dims(self, m): return (m.head_k_dim, m.head_v_dim)
     def _out_proj(self, m): return m.out_proj if hasattr(m, 'out_proj') else m.o_proj
@@ -497,11 +501,7 @@ class Mamba2Host(HostAdapter):
     family, erase = 'mamba2', False
     _kernels = ('mamba2_chunk_scan', 'mamba2_selective_state_update')
 
-    @classmethod
-    def is_layer(cls, m) -> bool:
-        mod = sys.modules.get(type(m).__module__)
-        return type(m).__name__.endswith('Mamba2Mixer') and all(hasattr(mod, k) for k in cls._kernels)
-    def _find_layers(self, model): return {m.layer_idx: m for m in model.modules() if self.is_layer(m)}
+    _layer_suffix = 'Mamba2Mixer'
     def _n_heads(self, m): return m.num_heads
     def _dims(self, m): return (m.ssm_state_size, m.head_dim)
     def _out_proj(self, m): return m.out_proj

@@ -607,9 +607,12 @@ class _BilinearEncoder:
         self.enc_value_factors[idx] = (vf / vf.flatten(1).norm(dim=1)[:, None, None] * vs).to(self.enc_value_factors)
         return [self.enc_key_factors, self.enc_value_factors]
 
-def _reinit_features(self, idx, residuals, alive, gen=None):
-    touched = list(self._reinit_decoder(idx, residuals, gen)[2])
-    return touched + self._reinit_encoder(idx, residuals, self.atoms(idx), alive)
+class _SeparateEncoder:
+    "Variants with their own encoder: initialise and resample the decoder, then the encoder from it."
+    def _init_params(self, gen): self._init_decoder(gen); self._init_encoder(gen)
+    def _reinit_features(self, idx, residuals, alive, gen=None):
+        touched = list(self._reinit_decoder(idx, residuals, gen)[2])
+        return touched + self._reinit_encoder(idx, residuals, self.atoms(idx), alive)
 
 def register_sae(config_cls):
     "Class decorator: the module class that `config_cls` builds."
@@ -620,28 +623,20 @@ def register_sae(config_cls):
     return deco
 
 @register_sae(WriteSAEConfig)
-class WriteSAE(_FactoredDecoder, _BilinearEncoder, SAE):
+class WriteSAE(_SeparateEncoder, _FactoredDecoder, _BilinearEncoder, SAE):
     "Bilinear encoder a_i = <S, key_enc_i value_enc_i^T>_F + b_enc_i, rank-r decoder."
-    def _init_params(self, gen): self._init_decoder(gen); self._init_encoder(gen)
-    _reinit_features = _reinit_features
 
 @register_sae(FlatSAEConfig)
-class FlatSAE(_DenseDecoder, _DenseEncoder, SAE):
+class FlatSAE(_SeparateEncoder, _DenseDecoder, _DenseEncoder, SAE):
     "Dense encoder and decoder on vec(S)."
-    def _init_params(self, gen): self._init_decoder(gen); self._init_encoder(gen)
-    _reinit_features = _reinit_features
 
 @register_sae(MatrixSAEConfig)
-class MatrixSAE(_FactoredDecoder, _DenseEncoder, SAE):
+class MatrixSAE(_SeparateEncoder, _FactoredDecoder, _DenseEncoder, SAE):
     "Dense encoder, rank-r decoder."
-    def _init_params(self, gen): self._init_decoder(gen); self._init_encoder(gen)
-    _reinit_features = _reinit_features
 
 @register_sae(BilinearFlatSAEConfig)
-class BilinearFlatSAE(_DenseDecoder, _BilinearEncoder, SAE):
+class BilinearFlatSAE(_SeparateEncoder, _DenseDecoder, _BilinearEncoder, SAE):
     "Bilinear encoder, dense decoder."
-    def _init_params(self, gen): self._init_decoder(gen); self._init_encoder(gen)
-    _reinit_features = _reinit_features
 
 @register_sae(TiedWriteSAEConfig)
 class TiedWriteSAE(_FactoredDecoder, SAE):
