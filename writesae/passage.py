@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from .hosts import Cell, Edit, as_cell
-from .substitution import check_sae_for_cell, random_rank_r, ARMS, KL_DIRECTIONS, _kl, _check_firings
+from .substitution import check_sae_for_cell, random_rank_r, ARMS, KL_DIRECTIONS, ENGINES, _kl, _check_firings, _base_pass, _fast_kls, _reference_kls
 
 # %% auto 0
 __all__ = ['nll_bits', 'passage_nll', 'atom_firings', 'deletion_edits', 'deletion_nll_records', 'deletion_summary',
@@ -273,12 +273,15 @@ def flat_svd_records(adapter, # host adapter of the model
                      first_read:str='same', # edit timing
                      kl_direction:str='patched_base', # direction copied into kl_atom / kl_delete / kl_random
                      seed:int=0, # seed of the random arm (as in `replacement_records`)
+                     engine:str='fast', # 'fast' (cached batched replays) or 'reference' (whole-passage forwards)
+                     batch_size:int=96, # replay rows (firings x arms) per forward of the fast engine
                     ) -> list:
     "Replacement-test records for the flat+SVD baseline: KL of the baseline ('atom'), delete and random arms at each firing."
     cell = check_sae_for_cell(adapter, sae, cell)
     passages = _check_passages(passages)
     if kl_direction not in KL_DIRECTIONS: raise ValueError(f"kl_direction {kl_direction!r} not valid; valid: {KL_DIRECTIONS}")
     if first_read not in ('same', 'next'): raise ValueError(f"first_read {first_read!r} not valid; valid: ('same', 'next')")
+    if engine not in ENGINES: raise ValueError(f"engine {engine!r} not valid; valid: {ENGINES}")
     n, T = passages.shape
     off = 0 if first_read == 'same' else 1
     if not firings: raise ValueError("the firing set is empty")
@@ -289,26 +292,30 @@ def flat_svd_records(adapter, # host adapter of the model
     for p in sorted(by_p):
         fs = sorted(by_p[p], key=lambda f: f['position'])
         ids = passages[p:p + 1].to(adapter.device)
-        cap = adapter.capture(ids, cells=[cell], states=True)
-        pos = torch.tensor([f['position'] for f in fs])
-        S, X = cap[cell].states[0][pos].float(), cap[cell].write[0][pos].float()
+        positions = [f['position'] for f in fs]
+        if engine == 'fast':
+            base = _base_pass(adapter, ids, cell, positions)
+            S, X = base['cs']['S'].float(), base['cs']['write'].float()
+        else:
+            cap = adapter.capture(ids, cells=[cell], states=True)
+            pos = torch.tensor(positions)
+            S, X = cap[cell].states[0][pos].float(), cap[cell].write[0][pos].float()
         M = flat_svd_matrices(sae, S, X)
         xn = X.cpu().flatten(1).norm(dim=1)
-        base = adapter.forward(ids, first_read=first_read)[0]
+        Rm = torch.stack([random_rank_r(sae.d_k, sae.d_v, adapter.write_rank, torch.Generator().manual_seed(seed * 1_000_003 + p * 10_007 + t))
+                          for t in positions]) * xn[:, None, None]
+        mats = torch.stack([M, torch.zeros_like(M), Rm], 1)  # replace by 0 == delete the write
+        if engine == 'fast': kls = _fast_kls(adapter, ids, cell, positions, 'replace', mats, first_read, 1, base, batch_size)
+        else: kls = _reference_kls(adapter, ids, cell, positions, 'replace', mats, first_read, 1)
         for i, f in enumerate(fs):
             t = f['position']
-            g = torch.Generator().manual_seed(seed * 1_000_003 + p * 10_007 + t)
-            Rm = random_rank_r(sae.d_k, sae.d_v, adapter.write_rank, g) * xn[i]
-            arms = [Edit(cell, t, 'replace', M[i].to(adapter.device)), Edit(cell, t, 'delete'), Edit(cell, t, 'replace', Rm.to(adapter.device))]
             r = dict(passage=p, position=t, layer=cell.layer, head=cell.head, atom=f.get('atom'), code=f.get('code'),
                      selected_by=f.get('selected_by'), write_norm=float(xn[i]), atom_arm_norm=float(M[i].norm()),
                      cos_atom_write=float((M[i] * X[i].cpu()).sum() / (M[i].norm() * xn[i]).clamp_min(1e-30)))
-            for arm, e in zip(ARMS, arms):
-                lg = adapter.forward(ids, edits=[e], first_read=first_read)[0]
-                pb, bp = _kl(lg[t + off], base[t + off])
-                r[f'kl_{arm}'] = float((pb, bp)[d])
-                r[f'kl_patched_base_{arm}'], r[f'kl_base_patched_{arm}'] = float(pb), float(bp)
+            for a, arm in enumerate(ARMS):
+                r[f'kl_{arm}'] = float(kls[i, a, d, 0])
+                r[f'kl_patched_base_{arm}'], r[f'kl_base_patched_{arm}'] = float(kls[i, a, 0, 0]), float(kls[i, a, 1, 0])
             r.update(amplitude='matched_norm', what='write', first_read=first_read, horizon=1, kl_direction=kl_direction,
-                     engine='reference', seed=seed, family=adapter.family, baseline='flat_svd')
+                     engine=engine, seed=seed, family=adapter.family, baseline='flat_svd')
             recs.append(r)
     return recs

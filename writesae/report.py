@@ -29,10 +29,11 @@ class Section:
 
 @dataclass
 class Report:
-    "An ordered set of sections plus a JSON summary, written to a folder atomically."
+    "An ordered set of sections plus a JSON summary and record tables, written to a folder atomically."
     title: str
     sections: list = field(default_factory=list)
     summary: dict = field(default_factory=dict)
+    records: dict = field(default_factory=dict)  # file stem -> list of dicts, written as `<stem>.jsonl` (one record per line)
 
     def add(self, heading:str, # section heading
             text:str='', # Markdown body
@@ -57,7 +58,7 @@ class Report:
 
     def write(self, out_dir, # folder to (re)create
               dpi:int=110) -> Path:
-        "Write `report.md`, one PNG per figure and `summary.json` into `out_dir`, replacing it atomically."
+        "Write `report.md`, one PNG per figure, `summary.json` and one JSONL per record table into `out_dir`, replacing it atomically."
         out_dir = Path(out_dir)
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f'.{out_dir.name}.', dir=out_dir.parent))
@@ -66,6 +67,9 @@ class Report:
                 for stem, fig in sec.figures.items(): fig.savefig(tmp/f'{stem}.png', dpi=dpi, bbox_inches='tight')
             (tmp/'report.md').write_text(self.markdown(), encoding='utf-8')
             (tmp/'summary.json').write_text(json.dumps(self.summary, indent=2, default=_jsonable), encoding='utf-8')
+            for stem, rows in self.records.items():
+                if not stem or any(c in stem for c in '/\\ '): raise ValueError(f"record table name {stem!r} must be a plain file stem")
+                (tmp/f'{stem}.jsonl').write_text(''.join(json.dumps(r, default=_jsonable) + '\n' for r in rows), encoding='utf-8')
             if out_dir.exists():
                 old = out_dir.with_name(f'.{out_dir.name}.old')
                 if old.exists(): shutil.rmtree(old)
