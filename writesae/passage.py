@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from .hosts import Cell, Edit, as_cell
-from .substitution import check_sae_for_cell, random_rank_r, ARMS, KL_DIRECTIONS, ENGINES, _kl, _check_firings, _base_pass, _fast_kls, _reference_kls
+from .substitution import check_sae_for_cell, random_rank_r, ARMS, KL_DIRECTIONS, ENGINES, _kl, _check_firings, _firing_states, _kl_fields, _fast_kls, _reference_kls
 
 # %% auto 0
 __all__ = ['nll_bits', 'passage_nll', 'atom_firings', 'deletion_edits', 'deletion_nll_records', 'deletion_summary',
@@ -293,13 +293,8 @@ def flat_svd_records(adapter, # host adapter of the model
         fs = sorted(by_p[p], key=lambda f: f['position'])
         ids = passages[p:p + 1].to(adapter.device)
         positions = [f['position'] for f in fs]
-        if engine == 'fast':
-            base = _base_pass(adapter, ids, cell, positions)
-            S, X = base['cs']['S'].float(), base['cs']['write'].float()
-        else:
-            cap = adapter.capture(ids, cells=[cell], states=True)
-            pos = torch.tensor(positions)
-            S, X = cap[cell].states[0][pos].float(), cap[cell].write[0][pos].float()
+        cs, base = _firing_states(adapter, ids, cell, positions, engine)
+        S, X = cs['S'].float(), cs['write'].float()
         M = flat_svd_matrices(sae, S, X)
         xn = X.cpu().flatten(1).norm(dim=1)
         Rm = torch.stack([random_rank_r(sae.d_k, sae.d_v, adapter.write_rank, torch.Generator().manual_seed(seed * 1_000_003 + p * 10_007 + t))
@@ -312,9 +307,7 @@ def flat_svd_records(adapter, # host adapter of the model
             r = dict(passage=p, position=t, layer=cell.layer, head=cell.head, atom=f.get('atom'), code=f.get('code'),
                      selected_by=f.get('selected_by'), write_norm=float(xn[i]), atom_arm_norm=float(M[i].norm()),
                      cos_atom_write=float((M[i] * X[i].cpu()).sum() / (M[i].norm() * xn[i]).clamp_min(1e-30)))
-            for a, arm in enumerate(ARMS):
-                r[f'kl_{arm}'] = float(kls[i, a, d, 0])
-                r[f'kl_patched_base_{arm}'], r[f'kl_base_patched_{arm}'] = float(kls[i, a, 0, 0]), float(kls[i, a, 1, 0])
+            r.update(_kl_fields(kls[i], d))
             r.update(amplitude='matched_norm', what='write', first_read=first_read, horizon=1, kl_direction=kl_direction,
                      engine=engine, seed=seed, family=adapter.family, baseline='flat_svd')
             recs.append(r)

@@ -351,6 +351,22 @@ def _fast_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon, ba
     return out
 
 # %% ../nbs/12_substitution.ipynb
+def _firing_states(adapter, ids, cell, positions, engine):
+    "(S_t, write, update at `positions`, base pass or None): from the fast engine's base pass, or a whole-passage capture."
+    if engine == 'fast':
+        base = _base_pass(adapter, ids, cell, positions)
+        return base['cs'], base
+    return _at_positions(adapter, ids, cell, positions), None
+
+def _kl_fields(kls:Tensor, d:int) -> dict:
+    "Record fields of one firing's KLs [3 arms, 2 directions, H]: kl_<arm> in direction d, both directions, and horizon means when H > 1."
+    r = {}
+    for a, arm in enumerate(ARMS):
+        r[f'kl_{arm}'] = float(kls[a, d, 0])
+        r[f'kl_patched_base_{arm}'], r[f'kl_base_patched_{arm}'] = float(kls[a, 0, 0]), float(kls[a, 1, 0])
+        if kls.shape[-1] > 1: r[f'kl_patched_base_{arm}_mean'], r[f'kl_base_patched_{arm}_mean'] = float(kls[a, 0].mean()), float(kls[a, 1].mean())
+    return r
+
 def _check_firings(firings, n, T, W):
     for f in firings:
         if not isinstance(f, dict) or 'passage' not in f or 'position' not in f:
@@ -408,10 +424,7 @@ def replacement_records(adapter, # host adapter of the model (`host_for(model)`)
         fs = sorted(by_passage[p], key=lambda f: f['position'])
         ids = passages[p:p + 1].to(adapter.device)
         positions = [f['position'] for f in fs]
-        if engine == 'fast':
-            base = _base_pass(adapter, ids, cell, positions)
-            cs = base['cs']
-        else: cs = _at_positions(adapter, ids, cell, positions)
+        cs, base = _firing_states(adapter, ids, cell, positions, engine)
         X, M_atom, M_rand, info = _arm_matrices(sae, cs, fs, amplitude, what, seed)
         kind, mats = _arm_edits(what, X, M_atom, M_rand)
         if engine == 'fast': kls = _fast_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon, base, batch_size)
@@ -420,12 +433,7 @@ def replacement_records(adapter, # host adapter of the model (`host_for(model)`)
             r = dict(passage=p, position=f['position'], layer=cell.layer, head=cell.head, atom=int(info['atom'][i]),
                      code=float(info['code'][i]), selected_by=f.get('selected_by'), write_norm=float(info['replaced_norm'][i]),
                      atom_arm_norm=float(info['atom_arm_norm'][i]), cos_atom_write=float(info['cos'][i]))
-            for a, arm in enumerate(ARMS):
-                r[f'kl_{arm}'] = float(kls[i, a, d, 0])
-                r[f'kl_patched_base_{arm}'], r[f'kl_base_patched_{arm}'] = float(kls[i, a, 0, 0]), float(kls[i, a, 1, 0])
-                if horizon > 1:
-                    r[f'kl_patched_base_{arm}_mean'] = float(kls[i, a, 0].mean())
-                    r[f'kl_base_patched_{arm}_mean'] = float(kls[i, a, 1].mean())
+            r.update(_kl_fields(kls[i], d))
             r.update(settings)
             records.append(r)
     return records
