@@ -13,10 +13,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
-from safetensors.torch import save_file, load_file
+from safetensors.torch import load_file
+from safetensors import safe_open
 from fastcore.basics import patch
 
 import writesae
+from .files import atomic_dir, atomic_file, temp_path, safetensors_bytes, tensors_digest
 
 # %% auto 0
 __all__ = ['SPARSITIES', 'CENTERS', 'ENCODER_INPUTS', 'SAE_VARIANTS', 'CONFIG_NAME', 'WEIGHTS_NAME', 'SAEConfig',
@@ -332,11 +334,15 @@ class SAE(nn.Module):
 
 # %% ../nbs/02_sae.ipynb
 @patch
-def _check_states(self:SAE, S):
-    "Validate a batch of states against this SAE and cast it to the parameter dtype."
+def _check_states(self:SAE, S, check:bool=True):
+    "Validate a batch of states against this SAE (shape, non-empty, finite unless `check=False`) and cast it to the parameter dtype."
     if not isinstance(S, Tensor): raise TypeError(f"states must be a torch.Tensor, got {type(S).__name__}")
     if S.ndim != 3 or S.shape[1:] != (self.d_k, self.d_v):
         raise ValueError(f"states have shape {tuple(S.shape)} but this SAE expects (N, {self.d_k}, {self.d_v})")
+    if S.shape[0] == 0: raise ValueError(f"the batch of states is empty (shape {tuple(S.shape)}); pass at least one state")
+    if check:
+        bad = ~torch.isfinite(S).flatten(1).all(1)
+        if bad.any(): raise ValueError(f"state {int(bad.nonzero()[0, 0])} of the batch contains NaN or Inf (pass check=False to skip this check)")
     return S.to(self.b_enc.dtype)
 
 @patch
@@ -344,9 +350,9 @@ def _encoder_shift(self:SAE):
     return self.b_dec.reshape(-1) if self.config.encoder_input == 'centered' and self.config.center != 'none' else None
 
 @patch
-def pre_acts(self:SAE, S):
-    "Encoder pre-activations (B, n_features) of states S (B, d_k, d_v)."
-    S = self._check_states(S)
+def pre_acts(self:SAE, S, check:bool=True):
+    "Encoder pre-activations (B, n_features) of states S (B, d_k, d_v); `check=False` skips the finiteness check."
+    S = self._check_states(S, check)
     return self._pre_acts(S.reshape(S.shape[0], -1), self._encoder_shift()) + self.b_enc
 
 def _dense_to_sparse(act):
@@ -389,9 +395,9 @@ def _sparsify(self:SAE, pre, update=False):
     return SAECodes(vals, idx, pre)
 
 @patch
-def encode(self:SAE, S):
-    "Sparse codes of states S (B, d_k, d_v) as SAECodes(values, indices, pre_acts)."
-    return self._sparsify(self.pre_acts(S))
+def encode(self:SAE, S, check:bool=True):
+    "Sparse codes of states S (B, d_k, d_v) as SAECodes(values, indices, pre_acts); NaN/Inf states raise unless `check=False`."
+    return self._sparsify(self.pre_acts(S, check))
 
 @patch
 def decode(self:SAE, codes, bias:bool=True):
@@ -430,10 +436,10 @@ def aux_loss(self:SAE, pre, residual, dead):
     return (recon - residual).pow(2).mean()
 
 @patch
-def forward(self:SAE, S, update_state:bool|None=None):
+def forward(self:SAE, S, update_state:bool|None=None, check:bool=True):
     "Encode, decode and score states S (B, d_k, d_v); `update_state` (default: training mode) updates dead counters and thresholds."
     c = self.config
-    S = self._check_states(S)
+    S = self._check_states(S, check)  # before anything, so a NaN state never reaches the dead counters
     update = self.training if update_state is None else update_state
     pre = self._pre_acts(S.reshape(S.shape[0], -1), self._encoder_shift()) + self.b_enc
     codes = self._sparsify(pre, update=update)
@@ -657,17 +663,12 @@ def build_sae(config) -> SAE:
 # %% ../nbs/02_sae.ipynb
 CONFIG_NAME, WEIGHTS_NAME = 'config.json', 'model.safetensors'
 
-def _tmp_path(path:Path):
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    os.close(fd)
-    return Path(tmp)
-
 def atomic_save(files:dict):
     "Write {path: writer(tmp_path)} to temporaries, then `os.replace` them all; on error nothing is replaced."
     tmps = {}
     try:
         for path, writer in files.items():
-            path = Path(path); tmp = _tmp_path(path); tmps[path] = tmp
+            path = Path(path); tmp = temp_path(path); tmps[path] = tmp
             writer(tmp)
         for path, tmp in tmps.items(): os.replace(tmp, path)
     finally:
@@ -675,21 +676,33 @@ def atomic_save(files:dict):
             if tmp.exists(): tmp.unlink()
 
 @patch
-def config_record(self:SAE, meta:dict|None=None):
-    "The dict written to config.json."
-    return dict(self.config.to_dict(), library='writesae', writesae_version=writesae.__version__, meta=dict(meta or {}))
+def weights(self:SAE) -> dict:
+    "The tensors of `model.safetensors`: a detached CPU copy of the state dict."
+    return {k: v.detach().cpu().contiguous().clone() for k, v in self.state_dict().items()}
 
 @patch
+def config_record(self:SAE, meta:dict|None=None, stamp:str|None=None):
+    "The dict written to config.json (`stamp`: the digest of the weights saved beside it)."
+    rec = dict(self.config.to_dict(), library='writesae', writesae_version=writesae.__version__, meta=dict(meta or {}))
+    if stamp is not None: rec['weights_sha256'] = stamp
+    return rec
+
+# %% ../nbs/02_sae.ipynb
+@patch
 def save_pretrained(self:SAE, save_directory, meta:dict|None=None, extra_files:dict|None=None):
-    "Write `config.json` + `model.safetensors` (+ `extra_files` {name: writer(path)}) to `save_directory` atomically."
-    d = Path(save_directory); d.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(self.config_record(meta), indent=2, sort_keys=True)  # fails here, before any write, on bad meta
-    state = {k: v.detach().cpu().contiguous().clone() for k, v in self.state_dict().items()}
-    def write_config(p): Path(p).write_text(text)
-    def write_weights(p): save_file(state, str(p), metadata={'format': 'pt', 'variant': self.config.variant})
-    files = {d / name: w for name, w in (extra_files or {}).items()}
-    atomic_save({**files, d / WEIGHTS_NAME: write_weights, d / CONFIG_NAME: write_config})
-    return d
+    "Write `config.json` + `model.safetensors` (+ `extra_files` {name: writer(path)}) to `save_directory` as one unit."
+    d = Path(save_directory)
+    state = self.weights(); stamp = tensors_digest(state)
+    text = json.dumps(self.config_record(meta, stamp), indent=2, sort_keys=True)  # fails here, before any write, on bad meta
+    data = safetensors_bytes(state, {'format': 'pt', 'writesae': json.dumps(dict(variant=self.config.variant, weights_sha256=stamp), sort_keys=True)})
+    writers = {**(extra_files or {}), WEIGHTS_NAME: lambda p: Path(p).write_bytes(data), CONFIG_NAME: lambda p: Path(p).write_text(text)}
+    if d.is_dir() and not {p.name for p in d.iterdir()} <= set(writers):
+        atomic_save({d / name: w for name, w in writers.items()})
+        return d
+    d.parent.mkdir(parents=True, exist_ok=True)
+    def build(tmp):
+        for name, w in writers.items(): w(tmp / name)
+    return atomic_dir(d, build)
 
 # %% ../nbs/02_sae.ipynb
 _HUB_ID = re.compile(r'^[A-Za-z0-9][\w.-]*/[\w.-]+$')
@@ -723,10 +736,18 @@ def load_sae(path_or_id, revision:str|None=None, map_location='cpu') -> SAE:
         if not p.exists(): raise FileNotFoundError(f"checkpoint {d} has no {p.name}")
     try: record = json.loads(cfg_path.read_text())
     except json.JSONDecodeError as e: raise ValueError(f"{cfg_path}: truncated or invalid JSON ({e})") from None
-    record = {k: v for k, v in record.items() if k not in ('library', 'writesae_version', 'meta')}
+    if not isinstance(record, dict): raise ValueError(f"{cfg_path}: not a writesae config record")
+    stamp = record.get('weights_sha256')
+    record = {k: v for k, v in record.items() if k not in ('library', 'writesae_version', 'meta', 'weights_sha256')}
     config = SAEConfig.from_dict(record)
-    try: state = load_file(str(w_path), device=str(map_location))
+    try:
+        with safe_open(str(w_path), 'pt') as f: wmeta = f.metadata() or {}
+        state = load_file(str(w_path), device=str(map_location))
     except Exception as e: raise ValueError(f"{w_path}: truncated or corrupt safetensors file ({e})") from None
+    try: wstamp = json.loads(wmeta.get('writesae', '{}')).get('weights_sha256')
+    except (json.JSONDecodeError, AttributeError): wstamp = None
+    if stamp and wstamp and stamp != wstamp:
+        raise ValueError(f"{d} is a mixed checkpoint: {CONFIG_NAME} was saved with weights {stamp}, {WEIGHTS_NAME} holds weights {wstamp}")
     return load_state_checked(build_sae(config), state, str(w_path))
 
 def load_meta(path_or_id, revision:str|None=None) -> dict:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_train.ipynb 2
 from __future__ import annotations
-import inspect, json, math, os
+import inspect, json, math, os, sys, warnings
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 from typing import NamedTuple, Callable, Iterable
@@ -14,18 +14,21 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from .sae import SAE, SAEConfig, build_sae, load_sae, atomic_save
+from .sae import SAE, SAEConfig, build_sae, load_sae, load_meta
+from .files import (OutputDir, check_output_dir, read_marker, remove_leftovers, safetensors_bytes, tensors_digest,
+                            write_text, dumps, MARKER)
 
 # %% auto 0
-__all__ = ['TrainConfig', 'lr_at', 'split_by_passage', 'evaluate', 'TrainResult', 'make_optimizer', 'train_sae', 'planted_states',
-           'recovery']
+__all__ = ['TRAINER_STATE', 'TRAIN_ENTRIES', 'TrainConfig', 'lr_at', 'split_by_passage', 'evaluate', 'TrainResult',
+           'make_optimizer', 'trainer_state_bytes', 'load_trainer_state', 'NonFiniteError', 'run_progress',
+           'check_train_out', 'train_sae', 'planted_states', 'recovery']
 
 # %% ../nbs/03_train.ipynb
 @dataclass
 class TrainConfig:
     "Optimisation and bookkeeping settings for `train_sae`."
     lr:float=3e-4 # peak learning rate
-    lr_min:float=3e-5 # final learning rate of the cosine decay
+    lr_min:float|None=None # final learning rate of the cosine decay; None -> lr / 10
     warmup_steps:int|None=None # linear warmup; None -> min(50, T // 4)
     batch_size:int=256 # states per step (in-memory data; streamed batches keep their size)
     epochs:int|None=None # passes over the training split; None with steps None -> 20
@@ -41,11 +44,16 @@ class TrainConfig:
     out_dir:str|None=None # checkpoints and metrics.jsonl go here (None: nothing written)
     save_every:int|None=None # resume-state cadence in steps; None -> end of every epoch
     stop_after:int|None=None # stop (and save resume state) after this step, e.g. to continue later
+    force:bool=False # start over in an out_dir holding an earlier run, replacing only what the trainer wrote there
     wandb:bool=False # log to Weights & Biases (imported only when True)
     wandb_project:str='writesae' # wandb project name
     progress:bool=True # tqdm progress bar
 
     def __post_init__(self):
+        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not math.isfinite(self.lr) or self.lr <= 0:
+            raise ValueError(f"lr={self.lr} must be a finite number > 0")
+        if self.lr_min is None: self.lr_min = self.lr / 10
+        if not isinstance(self.lr_min, (int, float)) or not math.isfinite(self.lr_min): raise ValueError(f"lr_min={self.lr_min} must be a finite number")
         for name in ('batch_size', 'log_every'):
             if getattr(self, name) < 1: raise ValueError(f"{name}={getattr(self, name)} must be >= 1")
         for name in ('epochs', 'steps', 'warmup_steps', 'resample_every', 'save_every', 'stop_after'):
@@ -179,9 +187,104 @@ def make_optimizer(sae:SAE, lr:float):
     try: return torch.optim.Adam(sae.parameters(), lr=lr, fused=True)
     except (RuntimeError, TypeError): return torch.optim.Adam(sae.parameters(), lr=lr)
 
+# %% ../nbs/03_train.ipynb
+TRAINER_STATE = 'trainer_state.safetensors'
+_RNG_KEYS = ('epoch_gen_state', 'resample_gen', 'torch_rng')
+
+def trainer_state_bytes(payload:dict, stamp:str) -> bytes:
+    "Serialise a trainer `payload` (optimizer state dict, generator states, counters, history) with the weights `stamp`."
+    opt = payload['optimizer']
+    tensors = {f'rng.{k}': payload[k] for k in _RNG_KEYS}
+    scalars = {}
+    for pid, st in opt['state'].items():
+        for name, v in st.items():
+            if torch.is_tensor(v): tensors[f'optimizer.{pid}.{name}'] = v
+            else: scalars[f'{pid}.{name}'] = v
+    info = {k: v for k, v in payload.items() if k not in _RNG_KEYS + ('optimizer',)}
+    info.update(weights_sha256=stamp, optimizer=dict(param_groups=opt['param_groups'], scalars=scalars, state_ids=sorted(opt['state'])))
+    return safetensors_bytes(tensors, {'writesae': dumps(info, sort_keys=True)})
+
+def load_trainer_state(folder) -> dict:
+    "The trainer payload saved in `folder` (a `last/` checkpoint), as `trainer_state_bytes` got it, plus its 'weights_sha256'."
+    from safetensors import safe_open
+    folder = Path(folder); p = folder / TRAINER_STATE
+    if not p.exists():
+        if (folder / 'trainer_state.pt').exists(): return torch.load(folder / 'trainer_state.pt', weights_only=True)  # before 0.1.1
+        raise FileNotFoundError(f"{folder} holds no resume state ({TRAINER_STATE})")
+    try:
+        with safe_open(str(p), 'pt') as f: info = json.loads(f.metadata()['writesae']); tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as e: raise ValueError(f"{p}: truncated or corrupt trainer state ({e})") from None
+    o = info.pop('optimizer')
+    state = {pid: {} for pid in o['state_ids']}
+    for k, v in tensors.items():
+        if k.startswith('optimizer.'): _, pid, name = k.split('.', 2); state[int(pid)][name] = v
+    for k, v in o['scalars'].items(): pid, name = k.split('.', 1); state[int(pid)][name] = v
+    return dict(info, optimizer=dict(state=state, param_groups=o['param_groups']), **{k: tensors[f'rng.{k}'] for k in _RNG_KEYS})
+
 def _save_state(sae, d, meta, payload):
-    def write_state(p): torch.save(payload, p)
-    sae.save_pretrained(d, meta=meta, extra_files={'trainer_state.pt': write_state})
+    stamp = tensors_digest(sae.weights())
+    data = trainer_state_bytes(payload, stamp)
+    sae.save_pretrained(d, meta=meta, extra_files={TRAINER_STATE: lambda p: Path(p).write_bytes(data)})
+
+# %% ../nbs/03_train.ipynb
+TRAIN_ENTRIES = ('metrics.jsonl', 'last', 'best', 'final')
+
+class NonFiniteError(ValueError):
+    "Training produced a NaN or infinite loss, metric or weight."
+
+def run_progress(out_dir) -> dict|None:
+    "{'step', 'total_steps'} of the resume state in `out_dir/last`, or None when there is none."
+    from safetensors import safe_open
+    p = Path(out_dir) / 'last' / TRAINER_STATE
+    if not p.is_file(): return None
+    try:
+        with safe_open(str(p), 'pt') as f: info = json.loads(f.metadata()['writesae'])
+        return dict(step=info['step'], total_steps=info.get('total_steps'))
+    except Exception: return dict(step=None, total_steps=None)
+
+def check_train_out(out_dir, # the run folder
+                    resume:bool=False, # continue the run in it
+                    force:bool=False, # start over in it
+                    flag:str='out_dir', # how the folder is named in messages
+                   ) -> OutputDir:
+    "Check, before any work, that a training run may write `out_dir`; raises a one-line error otherwise."
+    out = Path(out_dir)
+    if resume and force: raise ValueError("resume and force exclude each other: resume continues the run, force starts it over")
+    rec = read_marker(out) if out.is_dir() else None
+    if resume:
+        if rec is not None and rec['command'] != 'train': raise ValueError(f"{flag} {out} holds the output of `writesae {rec['command']}`, not a training run")
+        if not ((out / 'last' / TRAINER_STATE).exists() or (out / 'last' / 'trainer_state.pt').exists()):
+            raise FileNotFoundError(f"resume=True but {out / 'last'} holds no resume state; run without resume to start training")
+        return OutputDir(out, 'train', list(TRAIN_ENTRIES))
+    try: return check_output_dir(out, 'train', force=force, flag=flag)
+    except ValueError:
+        if rec is None or rec['command'] != 'train': raise
+        pr = run_progress(out)
+        at = f" (last/ at step {pr['step']} of {pr['total_steps']})" if pr and pr['step'] is not None else ''
+        raise ValueError(f"{flag} {out} holds a training run{at}; resume it (--resume) or start over (--force)") from None
+
+# %% ../nbs/03_train.ipynb
+def _open_run(od:OutputDir, resume:bool, rows:list):
+    "Start (or continue) writing a run folder: clean what a killed run left, honour force, mark it, write the log head."
+    out = od.path; out.mkdir(parents=True, exist_ok=True)
+    gone = [g for e in TRAIN_ENTRIES for g in remove_leftovers(out / e)]
+    if gone: warnings.warn(f"removed {len(gone)} temporaries a killed run left in {out}: {', '.join(gone)}")
+    if not resume:
+        import shutil
+        for e in TRAIN_ENTRIES:
+            q = out / e
+            if q.exists() and e in od.previous: shutil.rmtree(q) if q.is_dir() else q.unlink()
+    od.write_marker(TRAIN_ENTRIES)
+    write_text(out / 'metrics.jsonl', ''.join(dumps(r) + '\n' for r in rows))
+
+def _stop_message(step, what, out, saved_step):
+    last = f"; {out / 'last'} still holds step {saved_step}" if out is not None and saved_step is not None else ''
+    return f"training stopped at step {step}: {what}. Nothing non-finite was saved{last}"
+
+def _check_finite_weights(sae, step, where, saved_step):
+    for name, p in sae.named_parameters():
+        if not torch.isfinite(p).all():
+            raise NonFiniteError(_stop_message(step, f"parameter {name} holds NaN or Inf (before saving {where.name}/)", where.parent, saved_step))
 
 # %% ../nbs/03_train.ipynb
 def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=None, resume:bool=False,
@@ -218,8 +321,7 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
     T = sched['total_steps']
     out = Path(cfg.out_dir) if cfg.out_dir else None
     if resume and out is None: raise ValueError("resume=True needs TrainConfig.out_dir")
-    if resume and not (out / 'last' / 'trainer_state.pt').exists():
-        raise FileNotFoundError(f"resume=True but {out / 'last'} holds no resume state")
+    od = check_train_out(out, resume, cfg.force) if out is not None else None
 
     # ---- state
     opt = make_optimizer(sae, cfg.lr)
@@ -229,8 +331,11 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
     acc, n_acc = {}, 0  # running sums of the metrics since the last log
     epoch_gen_state = data_gen.get_state()
     if resume:
-        st = torch.load(out / 'last' / 'trainer_state.pt', weights_only=True)
-        saved_cfg = {k: st['train_config'][k] for k in _RESUME_KEYS}
+        st = load_trainer_state(out / 'last')
+        stamp = load_meta(out / 'last').get('weights_sha256')
+        if st.get('weights_sha256') and stamp and st['weights_sha256'] != stamp:
+            raise ValueError(f"{out / 'last'} is a mixed checkpoint: the trainer state was saved with weights {st['weights_sha256']}, the weights are {stamp}")
+        saved_cfg = {k: st['train_config'].get(k) for k in _RESUME_KEYS}
         now_cfg = {k: getattr(cfg, k) for k in _RESUME_KEYS}
         if saved_cfg != now_cfg:
             diff = {k: (saved_cfg[k], now_cfg[k]) for k in _RESUME_KEYS if saved_cfg[k] != now_cfg[k]}
@@ -247,12 +352,8 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
     elif cfg.init_b_dec and sae.config.center != 'none':
         sae.init_from_data(X[tr_idx[:65536]] if _is_in_memory(data) else first)
 
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        with open(out / 'metrics.jsonl', 'w') as f:
-            f.write(json.dumps(dict(event='schedule', **sched, n_train=n_train, n_val=n_val,
-                                    train_config=asdict(cfg), sae_config=sae.config.to_dict())) + '\n')
-            for row in history: f.write(json.dumps(row) + '\n')
+    if out is not None: _open_run(od, resume, [dict(event='schedule', **sched, n_train=n_train, n_val=n_val,
+                                                     train_config=asdict(cfg), sae_config=sae.config.to_dict())] + history)
     run = None
     if cfg.wandb:
         import wandb  # optional, imported only when asked for
@@ -261,17 +362,22 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
     def log(row):
         history.append(row)
         if out is not None:
-            with open(out / 'metrics.jsonl', 'a') as f: f.write(json.dumps(row) + '\n')
+            with open(out / 'metrics.jsonl', 'a') as f: f.write(dumps(row) + '\n')
         if run is not None: run.log(row, step=row['step'])
 
     def payload():
         return dict(optimizer=opt.state_dict(), step=step, epoch=epoch, batch_in_epoch=batch_in_epoch,
                     epoch_gen_state=epoch_gen_state, resample_gen=resample_gen.get_state(),
-                    torch_rng=torch.get_rng_state(), best_val=best_val, history=history, train_config=asdict(cfg),
-                    log_acc=dict(acc), log_n=n_acc)
+                    torch_rng=torch.get_rng_state(), best_val=best_val, history=history,
+                    train_config={k: v for k, v in asdict(cfg).items() if k != 'out_dir'},  # the folder is where the file is
+                    log_acc=dict(acc), log_n=n_acc, total_steps=T)
 
+    saved_step = step if resume else None
     def save_resume():
-        if out is not None: _save_state(sae, out / 'last', meta, payload())
+        nonlocal saved_step
+        if out is None: return
+        _check_finite_weights(sae, step, out / 'last', saved_step)
+        _save_state(sae, out / 'last', meta, payload()); saved_step = step
 
     sae.train()
     bar = tqdm(total=T, initial=step, disable=not cfg.progress, desc=f"train {sae.config.variant}")
@@ -288,7 +394,9 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
             lr = lr_at(step, T, sched['warmup_steps'], cfg.lr, cfg.lr_min)
             for g in opt.param_groups: g['lr'] = lr
             sae.set_progress(step / T)
-            o = sae(xb)
+            o = sae(xb, check=False)  # batches were checked when they were read
+            lv = o.loss.item()
+            if not math.isfinite(lv): raise NonFiniteError(_stop_message(step + 1, f"the loss is {lv} (lr {lr:.3g}); lower the learning rate", out, saved_step))
             opt.zero_grad(set_to_none=True)
             o.loss.backward()
             opt.step()
@@ -313,16 +421,20 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
         # ---- end of epoch: validation, best checkpoint, resume state
         if val_batches is not None:
             vm = evaluate(sae, val_batches())
+            if not math.isfinite(vm['val_mse']): raise NonFiniteError(_stop_message(step, f"the validation MSE is {vm['val_mse']}", out, saved_step))
             log(dict(split='val', step=step, epoch=epoch, **vm))
             if best_val is None or vm['val_mse'] < best_val:
                 best_val = vm['val_mse']
-                if out is not None: sae.save_pretrained(out / 'best', meta=dict(meta or {}, step=step, epoch=epoch, **vm))
+                if out is not None:
+                    _check_finite_weights(sae, step, out / 'best', saved_step)
+                    sae.save_pretrained(out / 'best', meta=dict(meta or {}, step=step, epoch=epoch, **vm))
         epoch += 1; batch_in_epoch = 0
         epoch_gen_state = data_gen.get_state()
         if step < T: save_resume()
     bar.close()
     save_resume()
     if out is not None and not stopped:
+        _check_finite_weights(sae, step, out / 'final', saved_step)
         sae.save_pretrained(out / 'final', meta=dict(meta or {}, step=step, best_val_mse=best_val))
     if run is not None: run.finish()
     return TrainResult(sae, history, best_val, out)
