@@ -16,6 +16,7 @@ from .hosts import host_for, Cell, as_cell
 from .sae import build_sae, SAE_VARIANTS
 from .train import TrainConfig, train_sae
 import writesae.report as rp
+from .files import check_output_dir
 
 # %% auto 0
 __all__ = ['DemoConfig', 'collect_states', 'encode_states', 'atoms_to_show', 'run_demo']
@@ -138,14 +139,16 @@ def _default_cell(adapter, cfg):
     layer = cfg.layer if cfg.layer is not None else adapter.layers[len(adapter.layers) // 2]
     return adapter.check_cell(Cell(layer, cfg.head))
 
-def run_demo(out_dir='demo_report', # report folder (replaced atomically)
+def run_demo(out_dir='demo_report', # report folder: new, empty, or an earlier demo report (with force)
              config:DemoConfig|None=None, # settings (default: the full demo)
              host=None, # (model, tokenizer); default: `writesae.zoo.load_demo(config.model)`
              texts:dict|None=None, # optional {'train': [...], 'eval': [...]} documents instead of the corpus splits
              progress:bool=True, # progress bars
+             force:bool=False, # replace an earlier demo report in `out_dir` (only the files a report writes)
             ) -> dict:
     "Capture, train, evaluate and write the demo report; returns the summary."
     cfg = config or DemoConfig()
+    out = check_output_dir(out_dir, 'demo', force=force)  # before any work
     t0 = time.time()
     if host is None:
         from writesae.zoo import load_demo
@@ -220,7 +223,7 @@ def run_demo(out_dir='demo_report', # report folder (replaced atomically)
     if cfg.evaluate: _evaluate(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, train_p, eval_p, progress)
     summary['seconds']['total'] = time.time() - t0
     rep.summary = summary
-    rep.write(out_dir)
+    rep.write(out)
     plt.close('all')
     return summary
 

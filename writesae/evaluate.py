@@ -257,13 +257,13 @@ def _g(x, f='.3g'): return '—' if x is None or (isinstance(x, float) and math.
 def table2_markdown(rows:list, # (label, evaluate_cell result) pairs
                    ) -> str:
     "The paper's Table 2 form: one row per cell."
-    out = ['| cell | n | median KL atom | median KL delete | median KL random | atom < delete [95% CI] | strict chain | Cliff δ | Wilcoxon p |',
-           '|---|---|---|---|---|---|---|---|---|']
+    out = ['| cell | n | median KL atom | median KL delete | median KL random | atom < delete [95% CI] | below floor | strict chain | Cliff δ | Wilcoxon p |',
+           '|---|---|---|---|---|---|---|---|---|---|']
     for lab, ev in rows:
         s = ev['replacement']['summary']['pooled']; w = s['win']
         wil = s['wilcoxon']['p'] if s.get('wilcoxon') else None
         out.append(f"| {lab} | {s['n']} | {_g(s['median_kl_atom'])} | {_g(s['median_kl_delete'])} | {_g(s['median_kl_random'])} | "
-                   f"{_pct(w['rate'])} [{_pct(w['ci_lo'])}, {_pct(w['ci_hi'])}] | {_pct(s['strict_chain']['rate'])} | "
+                   f"{_pct(w['rate'])} [{_pct(w['ci_lo'])}, {_pct(w['ci_hi'])}] | {s['below_floor']['n'] if 'below_floor' in s else '–'} | {_pct(s['strict_chain']['rate'])} | "
                    f"{_g(s['cliffs_delta'], '+.3f')} | {_g(wil, '.2g')} |")
     return '\n'.join(out)
 

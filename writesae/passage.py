@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from .hosts import Cell, Edit, as_cell
-from .substitution import check_sae_for_cell, random_rank_r, ARMS, KL_DIRECTIONS, ENGINES, _kl, _check_firings, _firing_states, _kl_fields, _fast_kls, _reference_kls
+from .substitution import check_sae_for_cell, random_rank_r, random_arm_seed, ARMS, KL_DIRECTIONS, ENGINES, _kl, _check_firings, _firing_states, _kl_fields, _fast_kls, _reference_kls
 
 # %% auto 0
 __all__ = ['nll_bits', 'passage_nll', 'atom_firings', 'deletion_edits', 'deletion_nll_records', 'deletion_summary',
@@ -100,14 +100,15 @@ def deletion_edits(sae, # SAE whose atoms are removed
                    cell:Cell, # the edited cell
                    firings:list, # firings of ONE passage: dicts with position, atom, code (and passage, for the seed)
                    seed:int=0, # seed of the random control
+                   rank:int=1, # rank of the random control: the host's write rank (`adapter.write_rank`)
                   ) -> tuple:
     "`(atom_edits, random_edits)`: per position one 'add' edit of -sum a_i A_i, and of -sum of matched-norm random rank-r matrices."
     sums_a, sums_r = defaultdict(lambda: 0), defaultdict(lambda: 0)
     with torch.no_grad(): A = sae.atoms(torch.tensor([f['atom'] for f in firings])).float().cpu()
     for f, Ai in zip(firings, A):
         M = f['code'] * Ai
-        g = torch.Generator().manual_seed(seed * 1_000_003 + f.get('passage', 0) * 10_007 + f['position'] * 101 + f['atom'])
-        R = random_rank_r(sae.d_k, sae.d_v, sae.config.rank, g) * M.norm()
+        g = torch.Generator().manual_seed(random_arm_seed(seed, cell, f.get('passage', 0), f['position'], f['atom']))
+        R = random_rank_r(sae.d_k, sae.d_v, rank, g) * M.norm()
         sums_a[f['position']] = sums_a[f['position']] + M
         sums_r[f['position']] = sums_r[f['position']] + R
     mk = lambda sums: [Edit(cell, t, 'add', -sums[t]) for t in sorted(sums)]
@@ -132,7 +133,7 @@ def deletion_nll_records(adapter, # host adapter of the model
     for f in firings: by_p[f['passage']].append(f)
     recs = []
     for p in sorted(by_p):
-        ea, er = deletion_edits(sae, cell, by_p[p], seed)
+        ea, er = deletion_edits(sae, cell, by_p[p], seed, adapter.write_rank)
         ea = [Edit(e.cell, e.position, e.kind, e.matrix.to(adapter.device)) for e in ea]
         er = [Edit(e.cell, e.position, e.kind, e.matrix.to(adapter.device)) for e in er]
         base, atom, rand = (passage_nll(adapter, passages[p], e, first_read=first_read) for e in ([], ea, er))
@@ -297,9 +298,9 @@ def flat_svd_records(adapter, # host adapter of the model
         S, X = cs['S'].float(), cs['write'].float()
         M = flat_svd_matrices(sae, S, X)
         xn = X.cpu().flatten(1).norm(dim=1)
-        Rm = torch.stack([random_rank_r(sae.d_k, sae.d_v, adapter.write_rank, torch.Generator().manual_seed(seed * 1_000_003 + p * 10_007 + t))
+        Rm = torch.stack([random_rank_r(sae.d_k, sae.d_v, adapter.write_rank, torch.Generator().manual_seed(random_arm_seed(seed, cell, p, t)))
                           for t in positions]) * xn[:, None, None]
-        mats = torch.stack([M, torch.zeros_like(M), Rm], 1)  # replace by 0 == delete the write
+        mats = torch.stack([M, torch.zeros_like(M), Rm, X.cpu()], 1)  # replace by 0 == delete the write; by X == identity (the floor)
         if engine == 'fast': kls = _fast_kls(adapter, ids, cell, positions, 'replace', mats, first_read, 1, base, batch_size)
         else: kls = _reference_kls(adapter, ids, cell, positions, 'replace', mats, first_read, 1)
         for i, f in enumerate(fs):
@@ -307,7 +308,7 @@ def flat_svd_records(adapter, # host adapter of the model
             r = dict(passage=p, position=t, layer=cell.layer, head=cell.head, atom=f.get('atom'), code=f.get('code'),
                      selected_by=f.get('selected_by'), write_norm=float(xn[i]), atom_arm_norm=float(M[i].norm()),
                      cos_atom_write=float((M[i] * X[i].cpu()).sum() / (M[i].norm() * xn[i]).clamp_min(1e-30)))
-            r.update(_kl_fields(kls[i], d))
+            r.update(_kl_fields(kls, i, d))
             r.update(amplitude='matched_norm', what='write', first_read=first_read, horizon=1, kl_direction=kl_direction,
                      engine=engine, seed=seed, family=adapter.family, baseline='flat_svd')
             recs.append(r)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_report.ipynb 2
 from __future__ import annotations
-import json, os, shutil, tempfile, html
+import json, os, html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +12,8 @@ import numpy as np
 import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt
+import seaborn as sns
+from .files import OutputDir, check_output_dir, write_output_dir, dumps
 from .stats import as_array, as_columns, win_rate, wilson_interval
 
 # %% auto 0
@@ -56,36 +58,23 @@ class Report:
             for stem in sec.figures: out += [f'![{stem}]({stem}.png)', '']
         return '\n'.join(out)
 
-    def write(self, out_dir, # folder to (re)create
-              dpi:int=110) -> Path:
-        "Write `report.md`, one PNG per figure, `summary.json` and one JSONL per record table into `out_dir`, replacing it atomically."
-        out_dir = Path(out_dir)
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f'.{out_dir.name}.', dir=out_dir.parent))
-        try:
+    def write(self, out_dir, # the report folder, or an `OutputDir` checked before the work began
+              dpi:int=110, # PNG resolution
+              force:bool=False, # replace an earlier report in `out_dir`
+             ) -> Path:
+        "Write `report.md`, one PNG per figure, `summary.json` and one JSONL per record table into `out_dir` as one unit."
+        out = out_dir if isinstance(out_dir, OutputDir) else check_output_dir(out_dir, 'report', force=force)
+        for stem in self.records:
+            if not stem or any(c in stem for c in '/\\ '): raise ValueError(f"record table name {stem!r} must be a plain file stem")
+        def build(tmp):
             for sec in self.sections:
-                for stem, fig in sec.figures.items(): fig.savefig(tmp/f'{stem}.png', dpi=dpi, bbox_inches='tight')
+                for stem, fig in sec.figures.items(): fig.savefig(tmp/f'{stem}.png', dpi=dpi, bbox_inches='tight', metadata={'Software': None})
             (tmp/'report.md').write_text(self.markdown(), encoding='utf-8')
-            (tmp/'summary.json').write_text(json.dumps(self.summary, indent=2, default=_jsonable), encoding='utf-8')
+            (tmp/'summary.json').write_text(dumps(self.summary, indent=2), encoding='utf-8')
             for stem, rows in self.records.items():
-                if not stem or any(c in stem for c in '/\\ '): raise ValueError(f"record table name {stem!r} must be a plain file stem")
-                (tmp/f'{stem}.jsonl').write_text(''.join(json.dumps(r, default=_jsonable) + '\n' for r in rows), encoding='utf-8')
-            if out_dir.exists():
-                old = out_dir.with_name(f'.{out_dir.name}.old')
-                if old.exists(): shutil.rmtree(old)
-                os.replace(out_dir, old); os.replace(tmp, out_dir); shutil.rmtree(old)
-            else: os.replace(tmp, out_dir)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True); raise
-        return out_dir
-
-def _jsonable(o):
-    if isinstance(o, (np.integer,)): return int(o)
-    if isinstance(o, (np.floating,)): return float(o)
-    if isinstance(o, np.ndarray): return o.tolist()
-    if hasattr(o, 'item'): return o.item()
-    if isinstance(o, Path): return str(o)
-    raise TypeError(f'{type(o).__name__} is not JSON serialisable')
+                (tmp/f'{stem}.jsonl').write_text(''.join(dumps(r) + '\n' for r in rows), encoding='utf-8')
+        out.path.parent.mkdir(parents=True, exist_ok=True)
+        return write_output_dir(out, build)
 
 # %% ../nbs/08_report.ipynb
 def plot_training_curves(history:list, # records with 'step' and metric keys (trainer log)
@@ -178,8 +167,8 @@ def plot_kl_arms(records, # per-firing records with kl_atom, kl_delete, kl_rando
     ax0.set_xlabel('KL_delete'); ax0.set_ylabel('KL_atom'); ax0.set_title('per firing (below diagonal = win)', fontsize=9)
     ld, lr = np.log10(fd / fa), np.log10(fr / fa)
     edges = np.histogram_bin_edges(np.concatenate([ld, lr]), bins=bins)
-    ax1.hist(ld, bins=edges, alpha=0.55, color='C1', label=f'delete / atom (median {np.median(ld):+.2f})')
-    ax1.hist(lr, bins=edges, alpha=0.55, color='C2', label=f'random / atom (median {np.median(lr):+.2f})')
+    sns.histplot(ld, bins=edges, ax=ax1, color='C1', alpha=0.55, element='step', label=f'delete / atom (median {np.median(ld):+.2f})')
+    sns.histplot(lr, bins=edges, ax=ax1, color='C2', alpha=0.55, element='step', label=f'random / atom (median {np.median(lr):+.2f})')
     ax1.axvline(0, color='k', lw=1); ax1.legend(fontsize=7)
     ax1.set_xlabel('log10(KL_arm / KL_atom)'); ax1.set_ylabel('firings'); ax1.set_title('> 0: atom arm closer to base', fontsize=9)
     fig.suptitle(f"n = {w['n']}, win rate {_pct(w['rate'])} [{_pct(w['ci_lo'])}, {_pct(w['ci_hi'])}]", fontsize=10)

@@ -294,6 +294,15 @@ def _group_summary(c, n_resamples, n_permutations, seed, confidence, alternative
     out['failure_by_quartile'] = failure_by_quartile(a, d, confidence) if len(a) >= 4 else None
     return out
 
+def _below_floor(records, n):
+    "The per-firing `below_floor` flags as a bool array, or None when the records do not carry them."
+    if isinstance(records, Mapping): col = records.get('below_floor')
+    else: col = [r.get('below_floor') for r in records] if all(isinstance(r, Mapping) for r in records) else None
+    if col is None or any(x is None for x in col): return None
+    col = np.asarray(col, dtype=bool)
+    if col.shape != (n,): raise ValueError(f"below_floor has shape {col.shape}, expected ({n},)")
+    return col
+
 def replacement_summary(records, # per-firing records: list of dicts or dict of arrays with REPLACEMENT_KEYS
                         n_resamples:int=5000, # cluster-bootstrap replicates
                         n_permutations:int=10_000, # sign-flip permutations
@@ -312,7 +321,11 @@ def replacement_summary(records, # per-firing records: list of dicts or dict of 
     for l in np.unique(c['layer']):
         m = c['layer'] == l
         by_layer[l.item() if hasattr(l, 'item') else l] = _group_summary({k: v[m] for k, v in c.items()}, *args)
-    return dict(pooled=_group_summary(c, *args), by_layer=by_layer,
+    pooled = _group_summary(c, *args)
+    floor = _below_floor(records, len(c['kl_atom']))
+    if floor is not None:
+        pooled['below_floor'] = dict(n=int(floor.sum()), wins=int((floor & (c['kl_atom'] < c['kl_delete'])).sum()))
+    return dict(pooled=pooled, by_layer=by_layer,
                 settings=dict(n_resamples=n_resamples, n_permutations=n_permutations, seed=seed, confidence=confidence,
                               alternative=alternative, win='kl_atom < kl_delete (ties are not wins)',
                               atom_cluster='(layer, atom)', passage_cluster='passage'))

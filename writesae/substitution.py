@@ -4,8 +4,9 @@
 
 # %% ../nbs/12_substitution.ipynb 2
 from __future__ import annotations
-import contextlib
+import contextlib, hashlib, warnings
 from collections import defaultdict
+from typing import NamedTuple
 from pathlib import Path
 import torch
 import torch.nn.functional as F
@@ -15,7 +16,8 @@ from . import stats
 
 # %% auto 0
 __all__ = ['AMPLITUDES', 'WHATS', 'ENGINES', 'KL_DIRECTIONS', 'ARMS', 'check_sae_for_cell', 'find_firings', 'random_rank_r',
-           'replay_patched', 'decoder_blocks', 'skip_blocks', 'replacement_records', 'replacement_test']
+           'random_arm_seed', 'kl_terms', 'ArmKLs', 'replay_patched', 'decoder_blocks', 'skip_blocks',
+           'replacement_records', 'replacement_test']
 
 # %% ../nbs/12_substitution.ipynb
 AMPLITUDES = ('coefficient', 'matched_norm')
@@ -79,7 +81,14 @@ def _at_positions(adapter, ids, cell, positions):
     "S_t, write_t, update_t of `cell` at `positions` ([n, d_k, d_v] each) from a whole-passage capture (reference path)."
     cap = adapter.capture(ids, cells=[cell], states=True)[cell]
     pos = torch.tensor(positions)
-    return dict(S=cap.states[0][pos], write=cap.write[0][pos], update=cap.update()[0][pos])
+    return dict(S=cap.states[0][pos], write=cap.write[0][pos], update=cap.update()[0][pos], decay_next=_decay_next(cap.decay[0], pos))
+
+def _decay_next(decay, pos):
+    "Per position t the smallest decay applied at t+1 (where the edit is first read with first_read='next'); NaN past the end."
+    d = decay.reshape(decay.shape[0], -1).float().amin(1)
+    out = torch.full((len(pos),), float('nan'))
+    ok = pos + 1 < len(d); out[ok] = d[pos[ok] + 1].cpu()
+    return out
 
 @torch.no_grad()
 def _codes(sae, S):
@@ -143,7 +152,13 @@ def random_rank_r(d_k:int, d_v:int, rank:int, generator:torch.Generator) -> Tens
     M = k.T @ v
     return M / M.norm()
 
-def _arm_matrices(sae, cs, firings, amplitude, what, seed):
+def random_arm_seed(seed:int, cell, passage:int, position:int, atom:int|None=None) -> int:
+    "The seed of the random arm of one firing: a hash of (seed, cell, passage, position, atom), so no two cells or firings share one."
+    c = as_cell(cell)
+    key = f'{seed}|{c.layer}|{c.head}|{passage}|{position}|{atom}'.encode()
+    return int.from_bytes(hashlib.sha256(key).digest()[:8], 'little') >> 1
+
+def _arm_matrices(sae, cs, firings, amplitude, what, seed, cell, rank):
     "Per firing: the replaced quantity X [n,d_k,d_v] and the atom / random matrices, plus record fields."
     S, X = cs['S'].float().cpu(), cs[what].float().cpu()  # arms are built on the CPU; the engines move them to the model
     used, code, _, _ = _codes(sae, S)
@@ -152,41 +167,57 @@ def _arm_matrices(sae, cs, firings, amplitude, what, seed):
     a_norm = A.flatten(1).norm(dim=1)
     if amplitude == 'coefficient': M_atom = code[:, None, None].float() * A
     else: M_atom = (X.flatten(1).norm(dim=1) / a_norm)[:, None, None] * A
-    M_rand = torch.stack([random_rank_r(sae.d_k, sae.d_v, sae.config.rank,
-                          torch.Generator().manual_seed(seed * 1_000_003 + f['passage'] * 10_007 + f['position'])) for f in firings])
+    M_rand = torch.stack([random_rank_r(sae.d_k, sae.d_v, rank, torch.Generator().manual_seed(random_arm_seed(seed, cell, f['passage'], f['position'])))
+                          for f in firings])
     M_rand = M_rand * M_atom.flatten(1).norm(dim=1)[:, None, None]
     cos = (A * X).flatten(1).sum(1) / (a_norm * X.flatten(1).norm(dim=1)).clamp_min(1e-30)
     info = dict(atom=used, code=code, replaced_norm=X.flatten(1).norm(dim=1), atom_arm_norm=M_atom.flatten(1).norm(dim=1), cos=cos)
     return X, M_atom, M_rand, info
 
 def _arm_edits(what, X, M_atom, M_rand):
-    "(kind, matrices [n, 3, d_k, d_v]) expressing the three arms with one edit kind."
+    "(kind, matrices [n, 4, d_k, d_v]) expressing the three arms and the identity arm with one edit kind."
     Z = torch.zeros_like(M_atom)
-    if what == 'write': return 'replace', torch.stack([M_atom, Z, M_rand], 1)  # replace by 0 == delete the write
-    return 'add', torch.stack([M_atom - X, -X, M_rand - X], 1)
+    if what == 'write': return 'replace', torch.stack([M_atom, Z, M_rand, X], 1)  # replace by 0 == delete; by X == identity
+    return 'add', torch.stack([M_atom - X, -X, M_rand - X, Z], 1)
+
+def kl_terms(logits_p:Tensor, logits_b:Tensor) -> tuple:
+    "(KL(p||b), KL(b||p), their first-order sensitivities to a unit error in every logit of either input, max |logit_p - logit_b|), in float64."
+    lp, lb = F.log_softmax(logits_p.double(), -1), F.log_softmax(logits_b.double(), -1)
+    p, b, d = lp.exp(), lb.exp(), lp - lb
+    pb, bp = (p * d).sum(-1), (b * -d).sum(-1)
+    tv = (p - b).abs().sum(-1)
+    s_pb = (p * (d - pb[..., None])).abs().sum(-1) + tv
+    s_bp = (b * (-d - bp[..., None])).abs().sum(-1) + tv
+    md = (logits_p.double() - logits_b.double()).abs().amax(-1)
+    return pb.clamp_min(0), bp.clamp_min(0), s_pb, s_bp, md  # a KL is >= 0; round-off can leave -1e-17
 
 def _kl(logits_p, logits_b):
-    "KL(p || b) and KL(b || p) over the last dim, in fp32 via log-softmax."
-    lp, lb = F.log_softmax(logits_p.float(), -1), F.log_softmax(logits_b.float(), -1)
-    # a KL is >= 0; fp32 round-off can leave -1e-8 where the two distributions agree
-    return (lp.exp() * (lp - lb)).sum(-1).clamp_min(0), (lb.exp() * (lb - lp)).sum(-1).clamp_min(0)
+    "KL(p || b) and KL(b || p) over the last dim, in float64."
+    return kl_terms(logits_p, logits_b)[:2]
+
+class ArmKLs(NamedTuple):
+    "What an engine returns: KLs and their sensitivities [n firings, arms, 2 directions, H], max logit difference from the base [n, arms, H]."
+    kl: Tensor
+    sens: Tensor
+    maxdiff: Tensor
 
 # %% ../nbs/12_substitution.ipynb
 @torch.no_grad()
 def _reference_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon):
-    "KLs [n, 3, 2, H] by whole-passage forwards: one baseline, one per firing and arm."
+    "`ArmKLs` by whole-passage forwards: one baseline, one per firing and arm (mats [n, arms, d_k, d_v])."
     W, off = _window(first_read, horizon)
     base = adapter.forward(ids, first_read=first_read)[0]
-    out = torch.zeros(len(positions), 3, 2, horizon)
+    n, A = len(positions), mats.shape[1]
+    kl, sens, md = torch.zeros(n, A, 2, horizon, dtype=torch.float64), torch.zeros(n, A, 2, horizon, dtype=torch.float64), torch.zeros(n, A, horizon, dtype=torch.float64)
     for i, t in enumerate(positions):
-        for a in range(3):
+        for a in range(A):
             if kind == 'replace' and a == 1: e = Edit(cell, t, 'delete')
             else: e = Edit(cell, t, kind, mats[i, a].to(adapter.device))
             lg = adapter.forward(ids, edits=[e], first_read=first_read)[0]
             r = slice(t + off, t + off + horizon)
-            pb, bp = _kl(lg[r], base[r])
-            out[i, a, 0], out[i, a, 1] = pb.cpu(), bp.cpu()
-    return out
+            pb, bp, s_pb, s_bp, m = kl_terms(lg[r], base[r])
+            kl[i, a, 0], kl[i, a, 1], sens[i, a, 0], sens[i, a, 1], md[i, a] = pb.cpu(), bp.cpu(), s_pb.cpu(), s_bp.cpu(), m.cpu()
+    return ArmKLs(kl, sens, md)
 
 # %% ../nbs/12_substitution.ipynb
 @contextlib.contextmanager
@@ -272,7 +303,7 @@ def _base_pass(adapter, ids, cell, positions):
     c = cap[cell]
     S = torch.stack([snaps[t][i] for t in positions]); S_prev = torch.stack([snaps[t - 1][i] for t in positions])
     write = c.write[0][pos]
-    cs = dict(S=S, write=write, update=S - c.decay[0][pos][:, None, None] * S_prev)
+    cs = dict(S=S, write=write, update=S - c.decay[0][pos][:, None, None] * S_prev, decay_next=_decay_next(c.decay[0], pos))
     return dict(logits=out.logits[0], cells=cells, snaps=snaps, cache=cache, hidden=got['h'][0], cs=cs)
 
 def _set_linear(layer, conv, rec, K):
@@ -319,13 +350,14 @@ def _grow_skipped(cache, L, B):
 
 @torch.no_grad()
 def _fast_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon, base, batch_size=96):
-    "KLs [n, 3, 2, H]: batched replays of layers >= L over positions t..t+W-1, one token per step, from the base pass's snapshots."
+    "`ArmKLs` from batched replays of layers >= L over positions t..t+W-1, one token per step, from the base pass's snapshots."
     model, L = adapter.model, cell.layer
     W, off = _window(first_read, horizon)
     T, dev = ids.shape[1], adapter.device
     has_attn = any(not hasattr(x, 'conv_states') for x in base['cache'].layers)
-    rows = [(i, a) for i in range(len(positions)) for a in range(3)]
-    out = torch.zeros(len(positions), 3, 2, horizon)
+    n, A = len(positions), mats.shape[1]
+    rows = [(i, a) for i in range(n) for a in range(A)]
+    kl, sens, md = torch.zeros(n, A, 2, horizon, dtype=torch.float64), torch.zeros(n, A, 2, horizon, dtype=torch.float64), torch.zeros(n, A, horizon, dtype=torch.float64)
     with skip_blocks(adapter, L):
         for b0 in range(0, len(rows), batch_size):
             rb = rows[b0:b0 + batch_size]; B = len(rb)
@@ -346,9 +378,9 @@ def _fast_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon, ba
                     _grow_skipped(cache, L, B)
             lg = torch.stack(lg, 1)
             r = slice(off, off + horizon)
-            pb, bp = _kl(lg[:, r], base['logits'][pos[:, r]])
-            for j, (i, a) in enumerate(rb): out[i, a, 0], out[i, a, 1] = pb[j].cpu(), bp[j].cpu()
-    return out
+            pb, bp, s_pb, s_bp, m = (x.cpu() for x in kl_terms(lg[:, r], base['logits'][pos[:, r]]))
+            for j, (i, a) in enumerate(rb): kl[i, a, 0], kl[i, a, 1], sens[i, a, 0], sens[i, a, 1], md[i, a] = pb[j], bp[j], s_pb[j], s_bp[j], m[j]
+    return ArmKLs(kl, sens, md)
 
 # %% ../nbs/12_substitution.ipynb
 def _firing_states(adapter, ids, cell, positions, engine):
@@ -358,13 +390,18 @@ def _firing_states(adapter, ids, cell, positions, engine):
         return base['cs'], base
     return _at_positions(adapter, ids, cell, positions), None
 
-def _kl_fields(kls:Tensor, d:int) -> dict:
-    "Record fields of one firing's KLs [3 arms, 2 directions, H]: kl_<arm> in direction d, both directions, and horizon means when H > 1."
-    r = {}
+def _kl_fields(res:ArmKLs, i:int, d:int) -> dict:
+    "Record fields of firing i: kl_<arm> in direction d, both directions, horizon means when H > 1; with an identity arm, the floors."
+    kls, r = res.kl[i], {}
     for a, arm in enumerate(ARMS):
         r[f'kl_{arm}'] = float(kls[a, d, 0])
         r[f'kl_patched_base_{arm}'], r[f'kl_base_patched_{arm}'] = float(kls[a, 0, 0]), float(kls[a, 1, 0])
         if kls.shape[-1] > 1: r[f'kl_patched_base_{arm}_mean'], r[f'kl_base_patched_{arm}_mean'] = float(kls[a, 0].mean()), float(kls[a, 1].mean())
+    if kls.shape[0] > len(ARMS):  # the identity arm: logit noise of this path, and each arm's floor in direction d
+        noise = float(res.maxdiff[i, len(ARMS), 0])
+        r['logit_noise'] = noise
+        for a, arm in enumerate(ARMS): r[f'floor_{arm}'] = noise * float(res.sens[i, a, d, 0])
+        r['below_floor'] = abs(r['kl_atom'] - r['kl_delete']) <= r['floor_atom'] + r['floor_delete']
     return r
 
 def _check_firings(firings, n, T, W):
@@ -425,7 +462,7 @@ def replacement_records(adapter, # host adapter of the model (`host_for(model)`)
         ids = passages[p:p + 1].to(adapter.device)
         positions = [f['position'] for f in fs]
         cs, base = _firing_states(adapter, ids, cell, positions, engine)
-        X, M_atom, M_rand, info = _arm_matrices(sae, cs, fs, amplitude, what, seed)
+        X, M_atom, M_rand, info = _arm_matrices(sae, cs, fs, amplitude, what, seed, cell, adapter.write_rank)
         kind, mats = _arm_edits(what, X, M_atom, M_rand)
         if engine == 'fast': kls = _fast_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon, base, batch_size)
         else: kls = _reference_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon)
@@ -433,9 +470,14 @@ def replacement_records(adapter, # host adapter of the model (`host_for(model)`)
             r = dict(passage=p, position=f['position'], layer=cell.layer, head=cell.head, atom=int(info['atom'][i]),
                      code=float(info['code'][i]), selected_by=f.get('selected_by'), write_norm=float(info['replaced_norm'][i]),
                      atom_arm_norm=float(info['atom_arm_norm'][i]), cos_atom_write=float(info['cos'][i]))
-            r.update(_kl_fields(kls[i], d))
+            r.update(_kl_fields(kls, i, d))
+            if first_read == 'next': r['decay_first_read'] = float(cs['decay_next'][i])
             r.update(settings)
             records.append(r)
+    if first_read == 'next':
+        tiny = sum(r['decay_first_read'] < 1e-6 for r in records)
+        if tiny: warnings.warn(f"{tiny} of {len(records)} firings of cell L{cell.layer} H{cell.head} are first read through a decay below 1e-6 "
+                               f"(first_read='next'): their KLs are round-off, not effects")
     return records
 
 # %% ../nbs/12_substitution.ipynb
