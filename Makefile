@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install test demo export clean-check sync-check readme-check nbtest pytest readme bench
+.PHONY: install test demo export clean-check sync-check readme-check nbtest pytest readme bench plain-install
 
 $(STAMP): settings.ini setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -41,10 +41,10 @@ readme-check: $(STAMP)
 
 test: clean-check sync-check readme-check nbtest pytest
 
-# both demo models, one report each (demo_report/gdn-demo, demo_report/mamba2-demo)
+# both demo models, one report each (demo_report/gdn-demo, demo_report/mamba2-demo); --force replaces an earlier demo report there
 demo: $(STAMP)
-	$(BIN)/writesae demo --model gdn-demo --out demo_report/gdn-demo
-	$(BIN)/writesae demo --model mamba2-demo --out demo_report/mamba2-demo
+	$(BIN)/writesae demo --model gdn-demo --out demo_report/gdn-demo --force
+	$(BIN)/writesae demo --model mamba2-demo --out demo_report/mamba2-demo --force
 
 export: $(STAMP)
 	$(BIN)/nbdev_export
@@ -54,3 +54,13 @@ readme: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/hosts.py
+
+# a clean venv with `pip install .` (no extras, torch pinned first): the package alone runs the CLI end to end
+PLAIN ?= .venv-plain
+plain-install:
+	rm -rf $(PLAIN) && python3 -m venv $(PLAIN)
+	$(PLAIN)/bin/python -m pip install -q --upgrade pip
+	$(PLAIN)/bin/python -m pip install -q torch==2.13.0
+	$(PLAIN)/bin/python -m pip install -q .
+	@if $(PLAIN)/bin/python -c "import nbdev" 2>/dev/null; then echo "nbdev is in the plain venv: a runtime requirement pulls a dev tool"; exit 1; fi
+	d=$$(mktemp -d) && cd $$d && $(CURDIR)/$(PLAIN)/bin/writesae demo --quick --out demo-quick && test -f demo-quick/report.md && rm -rf $$d

@@ -4,134 +4,283 @@
 
 # %% ../nbs/09_cli.ipynb 2
 from __future__ import annotations
-import argparse, json, os, sys, tempfile
-from dataclasses import fields
+import argparse, hashlib, json, os, re, sys, warnings
 from pathlib import Path
 import torch
 
+from .files import check_output_dir, check_output_file, remove_leftovers, save_safetensors, read_marker
+
 # %% auto 0
-__all__ = ['load_host_model', 'save_states', 'load_states', 'parser', 'run', 'main']
+__all__ = ['TOKENIZER_FILES', 'STATE_KEYS', 'check_device', 'load_host_model', 'save_states', 'is_states_file', 'load_states',
+           'resolve_sae_dir', 'parser', 'run', 'main']
+
+# %% ../nbs/09_cli.ipynb
+def check_device(device:str, flag:str='--device') -> torch.device:
+    "A usable torch device, or a one-line ValueError naming what this machine has."
+    try: d = torch.device(device)
+    except (RuntimeError, TypeError): raise ValueError(f"{flag} {device!r} is not a torch device (cpu, cuda, cuda:N, mps)") from None
+    if d.type == 'cuda':
+        if not torch.cuda.is_available():
+            why = 'this torch is built without CUDA' if torch.version.cuda is None else 'no CUDA device is visible'
+            raise ValueError(f"{flag} {device}: CUDA is not available here ({why}); use --device cpu")
+        n = torch.cuda.device_count()
+        if d.index is not None and d.index >= n: raise ValueError(f"{flag} {device}: this machine has {n} CUDA device(s) (cuda:0..cuda:{n - 1})")
+    elif d.type == 'mps':
+        if not torch.backends.mps.is_available(): raise ValueError(f"{flag} {device}: MPS is not available here; use --device cpu")
+    elif d.type != 'cpu': raise ValueError(f"{flag} {device!r}: only cpu, cuda and mps devices are supported")
+    return d
+
+# %% ../nbs/09_cli.ipynb
+TOKENIZER_FILES = ('tokenizer.json', 'tokenizer_config.json', 'vocab.json', 'tokenizer.model')
+_HUB_ID = re.compile(r'^[A-Za-z0-9][\w.-]*/[\w.-]+$')
+
+def _first_line(e: BaseException) -> str: return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+def _offline() -> bool: return os.environ.get('HF_HUB_OFFLINE', '').strip().lower() in ('1', 'true', 'yes', 'on')
+
+def _model_config(name_or_path:str, local:bool):
+    "The transformers config of a folder or hub id, checked to be a host family; one-line errors."
+    from transformers import AutoConfig
+    from writesae.hosts import host_family_of_config
+    if local:
+        p = Path(name_or_path)
+        if p.is_file(): raise ValueError(f"model {p} is a file; expected a demo name, a folder written by save_pretrained, or a hub id 'org/name'")
+        if not (p / 'config.json').is_file(): raise ValueError(f"model folder {p} has no config.json (a folder written by save_pretrained has one)")
+    try: config = AutoConfig.from_pretrained(name_or_path, local_files_only=local or _offline())
+    except Exception as e:
+        if local: raise ValueError(f"model folder {name_or_path}: config.json cannot be read ({_first_line(e)})") from None
+        if _offline(): raise ValueError(f"model {name_or_path!r} is not in the local Hugging Face cache and downloads are off (HF_HUB_OFFLINE=1); "
+                                        "download it where there is a network, or pass a local folder") from None
+        raise ValueError(f"model {name_or_path!r} cannot be fetched from the hub ({_first_line(e)})") from None
+    host_family_of_config(config)
+    return config
 
 # %% ../nbs/09_cli.ipynb
 def load_host_model(name_or_path:str, # demo name, local folder or hub id
                     device:str='cpu', # torch device
                     dtype=torch.float32, # parameter dtype
                    ):
-    "`(model, tokenizer)` for a demo name, a local `save_pretrained` folder or a hub id."
+    "`(model, tokenizer)` for a demo name, a local `save_pretrained` folder or a hub id; checks what it can before loading weights."
     from writesae.zoo import DEMO_NAMES, load_demo
-    if name_or_path in DEMO_NAMES: return load_demo(name_or_path, device=device, dtype=dtype)
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    dev = check_device(device)
+    if name_or_path in DEMO_NAMES: return load_demo(name_or_path, device=dev, dtype=dtype)
     local = Path(name_or_path).exists()
-    if not local and (name_or_path.startswith(('.', '/')) or name_or_path.count('/') != 1):
+    if not local and (name_or_path.startswith(('.', '/')) or not _HUB_ID.match(name_or_path)):
         raise ValueError(f"model {name_or_path!r} is neither a demo name ({', '.join(DEMO_NAMES)}), an existing folder, nor a hub id 'org/name'")
-    model = AutoModelForCausalLM.from_pretrained(name_or_path, dtype=dtype, local_files_only=local).to(device).eval()
-    tok = AutoTokenizer.from_pretrained(name_or_path, local_files_only=local)
+    config = _model_config(name_or_path, local)
+    if local:
+        p = Path(name_or_path)
+        if not any((p / f).is_file() for f in TOKENIZER_FILES): raise ValueError(f"model folder {p} has no tokenizer files ({', '.join(TOKENIZER_FILES)})")
+        if not any(p.glob('*.safetensors')) and not any(p.glob('pytorch_model*.bin')): raise ValueError(f"model folder {p} has no weights (*.safetensors or pytorch_model*.bin)")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    where = f"model folder {name_or_path}" if local else f"model {name_or_path!r}"
+    try:
+        model = AutoModelForCausalLM.from_pretrained(name_or_path, config=config, dtype=dtype, local_files_only=local or _offline()).to(dev).eval()
+        tok = AutoTokenizer.from_pretrained(name_or_path, local_files_only=local or _offline())
+    except (OSError, ValueError, RuntimeError, EnvironmentError) as e: raise ValueError(f"{where}: cannot be loaded ({_first_line(e)})") from None
+    if len(tok) < 2: raise ValueError(f"{where}: the tokenizer has {len(tok)} token(s); the tokenizer files are missing or broken")
     return model, tok
 
 # %% ../nbs/09_cli.ipynb
+STATE_KEYS = ('states', 'passage_ids', 'positions')
+
 def save_states(path, states, passage_ids, positions, meta:dict):
-    "Write captured states with their passage ids, positions and metadata (atomic)."
-    from safetensors.torch import save_file
+    "Write captured states with their passage ids, positions and metadata (atomic, reproducible)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     if not (len(states) == len(passage_ids) == len(positions)):
         raise ValueError(f"lengths differ: states {len(states)}, passage_ids {len(passage_ids)}, positions {len(positions)}")
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', dir=path.parent); os.close(fd)
+    return save_safetensors({'states': states.contiguous(), 'passage_ids': passage_ids.long().contiguous(), 'positions': positions.long().contiguous()},
+                            path, metadata={'writesae': json.dumps(meta, sort_keys=True)})
+
+def is_states_file(path) -> bool:
+    "Was `path` written by `save_states` (a safetensors file with writesae metadata and the three tensors)?"
+    from safetensors import safe_open
     try:
-        save_file({'states': states.contiguous(), 'passage_ids': passage_ids.long().contiguous(), 'positions': positions.long().contiguous()},
-                  tmp, metadata={'writesae': json.dumps(meta)})
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-    return path
+        with safe_open(str(path), 'pt') as f: return 'writesae' in (f.metadata() or {}) and set(f.keys()) == set(STATE_KEYS)
+    except Exception: return False
 
 def load_states(path):
-    "`(states, passage_ids, positions, meta)` from a file written by `save_states`."
+    "`(states, passage_ids, positions, meta)` from a file written by `save_states`, checked."
     from safetensors import safe_open
     path = Path(path)
+    if path.is_dir(): raise ValueError(f"{path} is a folder; expected a states file written by `writesae capture`")
     if not path.exists(): raise FileNotFoundError(f"no states file at {path}")
-    with safe_open(str(path), 'pt') as f:
-        md = f.metadata() or {}
-        if 'writesae' not in md or set(f.keys()) != {'states', 'passage_ids', 'positions'}:
-            raise ValueError(f"{path} is not a writesae states file (keys {sorted(f.keys())})")
-        return f.get_tensor('states'), f.get_tensor('passage_ids'), f.get_tensor('positions'), json.loads(md['writesae'])
+    try:
+        with safe_open(str(path), 'pt') as f:
+            md, keys = f.metadata() or {}, set(f.keys())
+            ok = 'writesae' in md and keys == set(STATE_KEYS)
+            if ok: S, pid, pos = (f.get_tensor(k) for k in STATE_KEYS)
+    except PermissionError: raise
+    except Exception as e: raise ValueError(f"{path} is not a safetensors file or is truncated ({_first_line(e)})") from None
+    if not ok: raise ValueError(f"{path} is not a writesae states file (keys {sorted(keys)})")
+    try: meta = json.loads(md['writesae'])
+    except json.JSONDecodeError as e: raise ValueError(f"{path}: its writesae metadata is not valid JSON ({e})") from None
+    if S.ndim != 3 or not S.is_floating_point(): raise ValueError(f"{path}: states must be a float tensor (N, d_k, d_v), got {S.dtype} {tuple(S.shape)}")
+    for name, t in (('passage_ids', pid), ('positions', pos)):
+        if t.ndim != 1 or len(t) != len(S) or t.is_floating_point(): raise ValueError(f"{path}: {name} must be ({len(S)},) integers, got {t.dtype} {tuple(t.shape)}")
+    if len(S) == 0: raise ValueError(f"{path} holds no states (0 rows)")
+    return S, pid, pos, meta
+
+# %% ../nbs/09_cli.ipynb
+def _int_arg(a, name, lo, hi=None):
+    v = getattr(a, name.replace('-', '_'))
+    if v is None: return
+    if v < lo or (hi is not None and v > hi):
+        raise ValueError(f"--{name} {v} out of range ({lo}..{hi})" if hi is not None else f"--{name} {v} must be >= {lo}")
+
+def _check_corpus_args(a):
+    "Range checks of the passage options shared by capture and evaluate."
+    _int_arg(a, 'passages', 1); _int_arg(a, 'seq-len', 2); _int_arg(a, 'skip-first', 0, a.seq_len - 1)
+    if a.text is not None:
+        p = Path(a.text)
+        if not p.is_file(): raise FileNotFoundError(f"--text {a.text}: no such file")
+
+def _texts(a):
+    if a.text is None: return None
+    try: return [Path(a.text).read_text(encoding='utf-8')]
+    except UnicodeDecodeError as e: raise ValueError(f"--text {a.text} is not UTF-8 text ({e.reason} at byte {e.start})") from None
+
+def _config_digest(config) -> str:
+    "SHA-256 (16 hex) of a transformers config, without the fields that name where or how it was loaded."
+    d = {k: v for k, v in config.to_dict().items() if k not in ('_name_or_path', 'transformers_version', 'dtype', 'torch_dtype', 'architectures')}
+    return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 # %% ../nbs/09_cli.ipynb
 def _cmd_demo(a):
     from writesae.demo import DemoConfig, run_demo
     kw = {k: v for k, v in dict(model=a.model, layer=a.layer, head=a.head, steps=a.steps, seed=a.seed).items() if v is not None}
     cfg = DemoConfig.quick(**kw) if a.quick else DemoConfig(**kw)
-    s = run_demo(a.out, cfg)
+    s = run_demo(a.out, cfg, force=a.force)
     print(f"report written to {a.out}/report.md: {s['n_alive']} alive atoms of {s['sae']['n_features']}, "
           f"held-out FVU {s['eval_fvu']:.3f}, {s['seconds']['total']:.0f} s")
     return s
 
+# %% ../nbs/09_cli.ipynb
+def _cmd_capture(a):
+    from writesae.hosts import host_for, Cell
+    from writesae.demo import collect_states, _passages
+    out = Path(a.out)
+    if out.suffix != '.safetensors': raise ValueError(f"--out {a.out!r} must end in .safetensors")
+    _check_corpus_args(a); _int_arg(a, 'every', 1); _int_arg(a, 'layer', 0); _int_arg(a, 'head', 0)
+    check_output_file(out, 'capture', force=a.force, owned=is_states_file, inputs={'--text': a.text})
+    gone = remove_leftovers(out)
+    if gone: warnings.warn(f"removed {len(gone)} temporaries a killed capture left beside {out}: {', '.join(gone)}")
+    model, tok = load_host_model(a.model, device=a.device)
+    adapter = host_for(model)
+    cell = adapter.check_cell(Cell(a.layer, a.head))
+    passages = _passages(tok, a.split, a.passages, a.seq_len, _texts(a))
+    S, pid, pos = collect_states(adapter, passages, cell, a.skip_first, a.every)
+    meta = dict(model=a.model, model_config_sha256=_config_digest(model.config), family=adapter.family, cell=[cell.layer, cell.head],
+                dims=list(adapter.dims(cell)), split=None if a.text else a.split, text=a.text, passages=a.passages, seq_len=a.seq_len,
+                skip_first=a.skip_first, every=a.every, orientation='(d_k, d_v): key side x value side')
+    save_states(out, S.to(getattr(torch, a.dtype)), pid, pos, meta)
+    print(f"{len(S)} states of layer {cell.layer} head {cell.head} ({S.shape[1]} x {S.shape[2]}) written to {out}")
+    return out
+
+# %% ../nbs/09_cli.ipynb
+_TRAIN_FLAGS = dict(variant='variant', n_features='n_features', k='k', rank='rank', sparsity='sparsity', seed='seed')
+
+def _saved_run(out):
+    "(SAE config dict, train config dict) of the resume state in `out/last`."
+    from writesae.sae import load_meta
+    from writesae.train import load_trainer_state
+    rec = load_meta(out / 'last')
+    return rec, load_trainer_state(out / 'last')['train_config']
+
+def _cmd_train(a):
+    from writesae.sae import SAE_VARIANTS, SAEConfig
+    from writesae.train import TrainConfig, train_sae, check_train_out
+    out = Path(a.out)
+    for name in ('n-features', 'k', 'rank', 'batch-size', 'steps', 'epochs', 'save-every'): _int_arg(a, name, 1)
+    if a.variant is not None and a.variant not in SAE_VARIANTS: raise ValueError(f"--variant {a.variant!r} unknown (known: {sorted(SAE_VARIANTS)})")
+    if Path(a.states).exists() and out.exists() and Path(a.states).resolve().is_relative_to(out.resolve()):
+        raise ValueError(f"--out {out} contains the input states file {a.states}; choose another folder")
+    check_train_out(out, resume=a.resume, force=a.force, flag='--out')
+    S, pid, pos, meta = load_states(a.states)
+    given = {k: getattr(a, k) for k in ('variant', 'n_features', 'k', 'rank', 'sparsity', 'seed', 'lr', 'batch_size', 'steps', 'epochs')}
+    if a.resume:  # the saved run's settings; a flag given now must agree with them
+        rec, tc = _saved_run(out)
+        saved = dict(variant=rec['variant'], n_features=rec['n_features'], k=rec['k'], rank=rec['rank'], sparsity=rec['sparsity'],
+                     seed=rec['seed'], lr=tc['lr'], batch_size=tc['batch_size'], steps=tc['steps'], epochs=tc['epochs'])
+        diff = {k: (saved[k], v) for k, v in given.items() if v is not None and v != saved[k]}
+        if diff: raise ValueError(f"--resume with settings that differ from the run in {out} (saved, given): {diff}")
+        given = saved
+    v = given['variant'] or 'bilinear'
+    cfg = SAE_VARIANTS[v](d_k=S.shape[1], d_v=S.shape[2], **{k: given[k] for k in ('n_features', 'k', 'rank', 'sparsity', 'seed') if given[k] is not None})
+    tkw = {k: given[k] for k in ('lr', 'batch_size', 'steps', 'epochs', 'seed') if given[k] is not None}
+    tcfg = TrainConfig(**tkw, out_dir=str(out), save_every=a.save_every, force=a.force)
+    res = train_sae(cfg, S.float(), passage_ids=pid, config=tcfg, resume=a.resume, meta=dict(host=meta, states_file=str(a.states)))
+    vals = [h for h in res.history if 'val_mse' in h]
+    if vals: q = f"validation MSE {vals[-1]['val_mse']:.4g}, FVU {vals[-1]['val_fvu']:.3f}, dead {100 * vals[-1]['val_dead_fraction']:.1f}% (best MSE {res.best_val:.4g})"
+    else: q = f"no validation split ({len(pid.unique())} passage(s): give `capture --passages` at least 2 for one)"
+    print(f"trained {v} on {len(S)} states; {q}; checkpoints in {out}")
+    return res
+
+# %% ../nbs/09_cli.ipynb
+def resolve_sae_dir(path, flag:str='--sae') -> Path:
+    "An SAE checkpoint folder from `path`: the folder itself, or the `final/` of a `writesae train` folder (said on stderr)."
+    p = Path(path)
+    if not p.is_dir(): raise FileNotFoundError(f"{flag} {path}: no such folder")
+    if (p / 'config.json').is_file(): return p
+    if (p / 'final' / 'config.json').is_file():
+        print(f"writesae: {flag} {path} is a training run; using its final checkpoint {p / 'final'}", file=sys.stderr)
+        return p / 'final'
+    if (p / 'last' / 'config.json').is_file():
+        raise ValueError(f"{flag} {path} holds an unfinished training run (no final/); resume it with `writesae train ... --resume`, or pass {p / 'last'}")
+    raise FileNotFoundError(f"{flag} {path!r} is not an SAE checkpoint folder (no config.json) nor a training run (no final/config.json)")
+
+def _same_model(a_:str, b_:str) -> bool:
+    if a_ == b_: return True
+    pa, pb = Path(a_), Path(b_)
+    return pa.exists() and pb.exists() and pa.resolve() == pb.resolve()
+
+# %% ../nbs/09_cli.ipynb
 def _cmd_evaluate(a):
     from writesae.hosts import host_for, Cell
     from writesae.demo import _passages
     from writesae.sae import load_sae, load_meta
     from writesae import evaluate as E
     from writesae.report import Report
+    _check_corpus_args(a)
     ecfg = (E.EvalConfig.quick if a.quick else E.EvalConfig)(seed=a.seed, skip_first=a.skip_first)
-    for name in ('sae', 'flat'):
-        p = getattr(a, name)
-        if p is not None and not (Path(p) / 'config.json').exists(): raise FileNotFoundError(f"--{name} {p!r} is not an SAE checkpoint folder (no config.json)")
-    meta = load_meta(a.sae).get('meta') or {}
-    sae = load_sae(a.sae).eval()
-    flat = load_sae(a.flat).eval() if a.flat else None
+    sae_dir = resolve_sae_dir(a.sae)
+    flat_dir = resolve_sae_dir(a.flat, '--flat') if a.flat else None
+    out = check_output_dir(a.out, 'evaluate', force=a.force, inputs={'--sae': sae_dir, '--flat': flat_dir, '--text': a.text})
+    meta = load_meta(sae_dir).get('meta') or {}
     host = meta.get('host') or {}
+    model_name = a.model or host.get('model')
+    if model_name is None: raise ValueError(f"--model is needed: the checkpoint {sae_dir} records no model")
+    if a.model is not None and host.get('model') is not None and not _same_model(a.model, host['model']):
+        raise ValueError(f"--model {a.model!r} is not the model the SAE was trained on ({host['model']!r}); drop --model to use that one")
     layer, head = a.layer, a.head
     if (layer is None or head is None) and host.get('cell') is not None:
         layer = host['cell'][0] if layer is None else layer; head = host['cell'][1] if head is None else head
     if layer is None or head is None: raise ValueError("--layer and --head are needed: the SAE checkpoint records no cell")
-    model, tok = load_host_model(a.model, device=a.device)
+    sae = load_sae(sae_dir).eval()
+    flat = load_sae(flat_dir).eval() if flat_dir else None
+    model, tok = load_host_model(model_name, device=a.device)
+    if host.get('model_config_sha256') and _config_digest(model.config) != host['model_config_sha256']:
+        raise ValueError(f"model {model_name!r} has another config than the one the SAE was captured from (digest {host['model_config_sha256']})")
     adapter = host_for(model)
     cell = adapter.check_cell(Cell(layer, head))
-    texts = [Path(a.text).read_text(encoding='utf-8')] if a.text else None
-    passages = _passages(tok, a.split, a.passages, a.seq_len, texts)
+    passages = _passages(tok, a.split, a.passages, a.seq_len, _texts(a))
     ev = E.evaluate_cell(adapter, sae, cell, passages, ecfg, flat_sae=flat, meta=meta, progress=True)
-    rep = Report(f'writesae evaluate: {a.model}, layer {layer} head {head}')
+    rep = Report(f'writesae evaluate: {model_name}, layer {layer} head {head}')
     E.add_evaluation(rep, ev)
-    rep.summary = dict(model=a.model, sae=str(a.sae), flat=a.flat, split=None if a.text else a.split, text=a.text, passages=a.passages,
-                       seq_len=a.seq_len, **E.evaluation_summary(ev))
+    rep.summary = dict(model=model_name, sae=str(sae_dir), flat=None if flat_dir is None else str(flat_dir), split=None if a.text else a.split,
+                       text=a.text, passages=a.passages, seq_len=a.seq_len, **E.evaluation_summary(ev))
     rep.records = dict(replacement=ev['replacement']['records'], atoms=ev['partition']['atoms'])
     if 'closed_form' in ev: rep.records['closed_form'] = ev['closed_form']['records']
     if 'baseline' in ev: rep.records['flat_svd'] = ev['baseline']['records']
-    rep.write(a.out)
-    w = ev['replacement']['summary']['pooled']['win']
+    rep.write(out)
+    w = ev['replacement']['summary']['pooled']['win']; bf = ev['replacement']['summary']['pooled'].get('below_floor')
     print(f"report written to {a.out}/report.md: n = {w['n']} firings, atom beats delete {100 * w['rate']:.1f}% "
-          f"[{100 * w['ci_lo']:.1f}, {100 * w['ci_hi']:.1f}], {ev['seconds']['total']:.0f} s")
+          f"[{100 * w['ci_lo']:.1f}, {100 * w['ci_hi']:.1f}]" + (f" ({bf['n']} below the numerical floor)" if bf else '') + f", {ev['seconds']['total']:.0f} s")
     return ev
 
-def _cmd_capture(a):
-    from writesae.hosts import host_for, Cell
-    from writesae.demo import collect_states, _passages
-    out = Path(a.out)
-    if out.suffix != '.safetensors': raise ValueError(f"--out {a.out!r} must end in .safetensors")
-    model, tok = load_host_model(a.model, device=a.device)
-    adapter = host_for(model)
-    cell = adapter.check_cell(Cell(a.layer, a.head))
-    texts = [Path(a.text).read_text(encoding='utf-8')] if a.text else None
-    passages = _passages(tok, a.split, a.passages, a.seq_len, texts)
-    S, pid, pos = collect_states(adapter, passages, cell, a.skip_first, a.every)
-    meta = dict(model=a.model, family=adapter.family, cell=[cell.layer, cell.head], dims=list(adapter.dims(cell)),
-                split=None if a.text else a.split, text=a.text, seq_len=a.seq_len, skip_first=a.skip_first, every=a.every,
-                orientation='(d_k, d_v): key side x value side')
-    save_states(out, S.to(getattr(torch, a.dtype)), pid, pos, meta)
-    print(f"{len(S)} states of layer {cell.layer} head {cell.head} ({S.shape[1]} x {S.shape[2]}) written to {out}")
-    return out
-
-def _cmd_train(a):
-    from writesae.sae import SAE_VARIANTS
-    from writesae.train import TrainConfig, train_sae
-    if a.variant not in SAE_VARIANTS: raise ValueError(f"--variant {a.variant!r} unknown (known: {sorted(SAE_VARIANTS)})")
-    S, pid, pos, meta = load_states(a.states)
-    cfg = SAE_VARIANTS[a.variant](d_k=S.shape[1], d_v=S.shape[2], n_features=a.n_features, k=a.k, rank=a.rank,
-                                  sparsity=a.sparsity, seed=a.seed)
-    tcfg = TrainConfig(lr=a.lr, lr_min=a.lr / 10, batch_size=a.batch_size, steps=a.steps, epochs=a.epochs, seed=a.seed,
-                       out_dir=a.out)
-    res = train_sae(cfg, S.float(), passage_ids=pid, config=tcfg, meta=dict(host=meta, states_file=str(a.states)))
-    print(f"trained {a.variant} on {len(S)} states; best validation MSE {res.best_val:.4g}; checkpoints in {a.out}")
-    return res
+# %% ../nbs/09_cli.ipynb
+def _add_common(p, force_help):
+    p.add_argument('--force', action='store_true', help=force_help)
 
 def parser() -> argparse.ArgumentParser:
     "The `writesae` argument parser."
@@ -143,6 +292,7 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument('--model', default=None, help='demo model name (default gdn-demo)')
     d.add_argument('--layer', type=int, default=None); d.add_argument('--head', type=int, default=None)
     d.add_argument('--steps', type=int, default=None, help='SAE optimizer steps'); d.add_argument('--seed', type=int, default=None)
+    _add_common(d, 'replace an earlier demo report in --out (only the files a report writes)')
     d.set_defaults(fn=_cmd_demo)
     c = sub.add_parser('capture', help="capture one cell's per-token states to a safetensors file")
     c.add_argument('--model', default='gdn-demo', help='demo name, local folder or hub id')
@@ -154,20 +304,27 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument('--skip-first', type=int, default=8); c.add_argument('--every', type=int, default=1)
     c.add_argument('--dtype', default='float32', choices=['float32', 'float16', 'bfloat16'])
     c.add_argument('--device', default='cpu')
+    _add_common(c, 'replace an earlier states file written by `writesae capture`')
     c.set_defaults(fn=_cmd_capture)
     t = sub.add_parser('train', help='train a dictionary on a states file')
     t.add_argument('states', help='a file written by `writesae capture`')
-    t.add_argument('--out', required=True, help='checkpoint folder')
-    t.add_argument('--variant', default='bilinear'); t.add_argument('--n-features', type=int, default=2048)
-    t.add_argument('--k', type=int, default=32); t.add_argument('--rank', type=int, default=1)
-    t.add_argument('--sparsity', default='topk', choices=['topk', 'batchtopk', 'jumprelu'])
-    t.add_argument('--lr', type=float, default=3e-4); t.add_argument('--batch-size', type=int, default=256)
+    t.add_argument('--out', required=True, help='run folder: checkpoints (last/, best/, final/) and metrics.jsonl')
+    t.add_argument('--variant', default=None, help='dictionary variant (default bilinear)')
+    t.add_argument('--n-features', type=int, default=None, help='dictionary size (default 2048)')
+    t.add_argument('--k', type=int, default=None, help='active features per state (default 32)')
+    t.add_argument('--rank', type=int, default=None, help='rank of each atom (default 1)')
+    t.add_argument('--sparsity', default=None, choices=['topk', 'batchtopk', 'jumprelu'], help='sparsity rule (default topk)')
+    t.add_argument('--lr', type=float, default=None, help='peak learning rate (default 3e-4; the cosine ends at lr / 10)')
+    t.add_argument('--batch-size', type=int, default=None, help='states per step (default 256)')
     t.add_argument('--steps', type=int, default=None); t.add_argument('--epochs', type=int, default=None)
-    t.add_argument('--seed', type=int, default=0)
+    t.add_argument('--seed', type=int, default=None, help='init, data-order and resampling seed (default 0)')
+    t.add_argument('--save-every', type=int, default=None, help='save the resume state every N steps (default: every epoch)')
+    t.add_argument('--resume', action='store_true', help="continue the run in --out from its last/ resume state")
+    _add_common(t, 'start over in an --out that holds a training run (replacing only what training writes)')
     t.set_defaults(fn=_cmd_train)
     e = sub.add_parser('evaluate', help="run the paper's tests with a trained SAE and write a report")
-    e.add_argument('--model', default='gdn-demo', help='demo name, local folder or hub id')
-    e.add_argument('--sae', required=True, help='SAE checkpoint folder (e.g. the `final` folder of `writesae train`)')
+    e.add_argument('--model', default=None, help="demo name, local folder or hub id (default: the model the SAE's states came from)")
+    e.add_argument('--sae', required=True, help='SAE checkpoint folder, or a `writesae train` folder (its final/ is used)')
     e.add_argument('--flat', default=None, help='FlatSAE checkpoint folder of the same cell: adds the flat+SVD baseline')
     e.add_argument('--layer', type=int, default=None, help='cell layer (default: the one the checkpoint records)')
     e.add_argument('--head', type=int, default=None, help='cell head (default: the one the checkpoint records)')
@@ -178,16 +335,27 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument('--skip-first', type=int, default=8); e.add_argument('--seed', type=int, default=0)
     e.add_argument('--quick', action='store_true', help='fewer resamples, atoms and passages per test')
     e.add_argument('--device', default='cpu')
+    _add_common(e, 'replace an earlier report written by `writesae evaluate` in --out')
     e.set_defaults(fn=_cmd_evaluate)
     return p
 
+# %% ../nbs/09_cli.ipynb
+def _one_line(e:BaseException) -> str:
+    if isinstance(e, OSError) and e.strerror: return f"{e.strerror}: {e.filename}" if e.filename else e.strerror
+    return _first_line(e)
+
 def run(argv=None):
-    "Parse `argv`, run the command and return its result (a summary, a path or a `TrainResult`)."
+    "Parse `argv`, run the command and return its result (a summary, a path or a `TrainResult`); expected failures exit 2."
     a = parser().parse_args(argv)
+    show = warnings.showwarning
+    warnings.showwarning = lambda msg, cat, *rest, **kw: print(f"writesae {a.command}: warning: {msg}", file=sys.stderr)
     try: return a.fn(a)
-    except (ValueError, FileNotFoundError) as e:
-        print(f"writesae {a.command}: error: {e}", file=sys.stderr); raise SystemExit(2)
+    except (ValueError, OSError) as e:  # FileNotFoundError, PermissionError, NonFiniteError, UnicodeDecodeError ...
+        print(f"writesae {a.command}: error: {_one_line(e)}", file=sys.stderr); raise SystemExit(2)
+    except KeyboardInterrupt:
+        print(f"writesae {a.command}: interrupted", file=sys.stderr); raise SystemExit(130)
+    finally: warnings.showwarning = show
 
 def main(argv=None) -> int:
-    "Entry point of the `writesae` command: exit status 0 on success, 2 on bad arguments."
+    "Entry point of the `writesae` command: exit status 0 on success, 2 on bad arguments or inputs."
     run(argv); return 0

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00a_files.ipynb 2
 from __future__ import annotations
-import ctypes, errno, hashlib, json, math, os, shutil, uuid
+import ctypes, errno, hashlib, json, math, os, shutil, uuid, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -207,6 +207,8 @@ def check_output_dir(path, # the folder to write
 def write_output_dir(out:OutputDir, writer) -> Path:
     "Write the output folder `out` through `writer(tmp_dir)`, replacing only what an earlier run of the command wrote."
     path = out.path
+    gone = remove_leftovers(path)
+    if gone: warnings.warn(f"removed {len(gone)} temporaries a killed run left beside {path}: {', '.join(gone)}")
     def build(tmp):
         writer(tmp)
         OutputDir(tmp, out.command).write_marker([p.name for p in tmp.iterdir() if p.name != MARKER])

@@ -11,9 +11,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 # %% auto 0
-__all__ = ['EDIT_KINDS', 'FIRST_READS', 'HOST_FAMILIES', 'SUPPORTED', 'Cell', 'as_cell', 'Edit', 'CellCapture', 'Capture',
-           'torch_kernel', 'choose_kernel', 'HostAdapter', 'GatedDeltaNetHost', 'Mamba2Host', 'host_for',
-           'tiny_host_model']
+__all__ = ['EDIT_KINDS', 'FIRST_READS', 'HOST_FAMILIES', 'SUPPORTED', 'HOST_MODEL_TYPES', 'Cell', 'as_cell', 'Edit',
+           'CellCapture', 'Capture', 'torch_kernel', 'choose_kernel', 'HostAdapter', 'GatedDeltaNetHost', 'Mamba2Host',
+           'host_for', 'host_family_of_config', 'tiny_host_model']
 
 # %% ../nbs/00_hosts.ipynb
 EDIT_KINDS = ('delete', 'replace', 'add')
@@ -278,6 +278,10 @@ class HostAdapter:
         if not isinstance(input_ids, Tensor) or input_ids.dim() != 2 or input_ids.dtype not in (torch.long, torch.int32, torch.int64):
             raise TypeError(f"input_ids must be an integer tensor [batch, seq]; got {getattr(input_ids, 'shape', type(input_ids))}")
         if input_ids.shape[1] == 0: raise ValueError("input_ids is empty (sequence length 0)")
+        if input_ids.shape[0] == 0: raise ValueError("input_ids has no rows (batch size 0)")
+        V = self.model.get_input_embeddings().num_embeddings
+        lo, hi = int(input_ids.min()), int(input_ids.max())
+        if lo < 0 or hi >= V: raise ValueError(f"token id {hi if hi >= V else lo} out of range for the model's vocabulary of {V} (0..{V - 1})")
         return input_ids.to(self.device)
 
     # --- patching
@@ -575,6 +579,18 @@ def host_for(model) -> HostAdapter:
     for cls in HOST_FAMILIES.values():
         if any(cls.is_layer(m) for m in model.modules()): return cls(model)
     raise TypeError(f"{type(model).__name__} has no matrix-state layer writesae supports; supported families: {SUPPORTED}")
+
+# %% ../nbs/00_hosts.ipynb
+HOST_MODEL_TYPES = {**{t: 'gated_deltanet' for t in ('qwen3_5', 'qwen3_5_text', 'qwen3_5_moe', 'qwen3_5_moe_text', 'qwen3_next',
+                                                     'olmo_hybrid', 'qwen4_exp', 'qwen4_exp_text')},
+                    'mamba2': 'mamba2'}
+
+def host_family_of_config(config) -> str:
+    "The host family of a transformers config (from its `model_type`); a one-line ValueError for a model writesae cannot host."
+    mt = getattr(config, 'model_type', None)
+    if mt not in HOST_MODEL_TYPES:
+        raise ValueError(f"model type {mt!r} has no matrix-state layer writesae supports; supported model types: {', '.join(sorted(HOST_MODEL_TYPES))}")
+    return HOST_MODEL_TYPES[mt]
 
 # %% ../nbs/00_hosts.ipynb
 def tiny_host_model(family:str='gated_deltanet', # 'gated_deltanet' (Qwen3.5) or 'mamba2'
