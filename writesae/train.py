@@ -189,7 +189,7 @@ def make_optimizer(sae:SAE, lr:float):
 
 # %% ../nbs/03_train.ipynb
 TRAINER_STATE = 'trainer_state.safetensors'
-_RNG_KEYS = ('epoch_gen_state', 'resample_gen', 'torch_rng')
+_RNG_KEYS = ('epoch_gen_state', 'resample_gen')  # the trainer draws from these two only, never from torch's global generator
 
 def trainer_state_bytes(payload:dict, stamp:str) -> bytes:
     "Serialise a trainer `payload` (optimizer state dict, generator states, counters, history) with the weights `stamp`."
@@ -347,7 +347,7 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
         step, epoch, batch_in_epoch = st['step'], st['epoch'], st['batch_in_epoch']
         best_val, history = st['best_val'], list(st['history'])
         epoch_gen_state = st['epoch_gen_state']
-        resample_gen.set_state(st['resample_gen']); torch.set_rng_state(st['torch_rng'])
+        resample_gen.set_state(st['resample_gen'])
         acc, n_acc = dict(st['log_acc']), st['log_n']
     elif cfg.init_b_dec and sae.config.center != 'none':
         sae.init_from_data(X[tr_idx[:65536]] if _is_in_memory(data) else first)
@@ -368,7 +368,7 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
     def payload():
         return dict(optimizer=opt.state_dict(), step=step, epoch=epoch, batch_in_epoch=batch_in_epoch,
                     epoch_gen_state=epoch_gen_state, resample_gen=resample_gen.get_state(),
-                    torch_rng=torch.get_rng_state(), best_val=best_val, history=history,
+                    best_val=best_val, history=history,
                     train_config={k: v for k, v in asdict(cfg).items() if k != 'out_dir'},  # the folder is where the file is
                     log_acc=dict(acc), log_n=n_acc, total_steps=T)
 
