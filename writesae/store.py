@@ -16,7 +16,7 @@ __all__ = ['RECURRENCES', 'STORE_FORMAT', 'MODES', 'STORE_DTYPES', 'Recurrence',
            'run_blocks', 'cell_name', 'atomic_write', 'model_fingerprint', 'tokenizer_fingerprint', 'split_passages',
            'write_manifest', 'read_manifest', 'capture_store', 'Store', 'StoreBatches', 'bilinear_encoder',
            'block_writes', 'decayed_scan', 'recurrent_pre_acts', 'parse_cells', 'store_passages', 'capture_states',
-           'cell_dir', 'train_cells']
+           'cell_dir', 'init_distributed', 'train_cells']
 
 # %% ../nbs/06_store.ipynb
 class Recurrence:
@@ -317,8 +317,8 @@ def capture_store(out_dir, # store folder (created; an existing store with the s
     return Store(out)
 
 def _write_shard(path, tensors, s):
-    from safetensors.torch import save_file
-    try: atomic_write(path, lambda p: save_file(tensors, str(p), metadata={'writesae_store': str(STORE_FORMAT), 'shard': str(s)}))
+    from safetensors.torch import save_file  # one metadata key: safetensors writes several in a random order
+    try: atomic_write(path, lambda p: save_file(tensors, str(p), metadata={'writesae_store': json.dumps(dict(format=STORE_FORMAT, shard=s))}))
     except OSError as e:
         raise OSError(f"writing shard {s} to {path.parent} failed ({e.strerror or e}); the store keeps its {s} complete shards: free space and rerun the same capture to continue") from e
 
@@ -710,18 +710,27 @@ def _dist_rank_world():
     import torch.distributed as dist
     return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
 
+def init_distributed() -> tuple:
+    "(rank, world size): under torchrun (WORLD_SIZE > 1) the process group is initialised once (nccl on CUDA, else gloo); (0, 1) otherwise."
+    import torch.distributed as dist
+    if int(os.environ.get('WORLD_SIZE', '1')) > 1 and dist.is_available() and not dist.is_initialized():
+        dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
+    return _dist_rank_world()
+
 def train_cells(store:Store, cells, # the store and the cells to train (one SAE each)
                 out_dir, # one sub-folder per cell (`cell_dir`)
                 sae_config:dict, # SAE config fields without d_k, d_v, plus 'variant' (default 'bilinear')
                 train_config, # TrainConfig; steps None -> epochs (default 1) x batches per epoch
                 fraction:float=1.0, skip_first:int=0, # position subsample of the stream
                 progress:bool=False, # tqdm bars
+                per_cell_dirs:bool=True, # False: a single cell's checkpoints go in out_dir itself
                ) -> dict:
     "Train one SAE per cell from the store; under torch.distributed each rank trains cells[rank::world] (no communication)."
     from dataclasses import replace
     from writesae.sae import SAE_VARIANTS
     from writesae.train import train_sae
     cells = [store.check_cell(c) for c in cells]
+    if not per_cell_dirs and len(cells) != 1: raise ValueError(f"per_cell_dirs=False needs exactly one cell, got {len(cells)}")
     kw = dict(sae_config); variant = kw.pop('variant', 'bilinear')
     if variant not in SAE_VARIANTS: raise ValueError(f"variant {variant!r} unknown (known: {sorted(SAE_VARIANTS)})")
     rank, world = _dist_rank_world()
@@ -731,7 +740,7 @@ def train_cells(store:Store, cells, # the store and the cells to train (one SAE 
         cfg = SAE_VARIANTS[variant](d_k=d_k, d_v=d_v, **kw)
         tr = StoreBatches(store, c, 'train', train_config.batch_size, fraction, skip_first, train_config.seed)
         va = StoreBatches(store, c, 'validation', train_config.batch_size, fraction, skip_first, train_config.seed) if store.split('validation') else None
-        tc = replace(train_config, steps=train_config.steps or (train_config.epochs or 1) * len(tr), out_dir=str(cell_dir(out_dir, c)), progress=progress)
+        tc = replace(train_config, steps=train_config.steps or (train_config.epochs or 1) * len(tr), out_dir=str(cell_dir(out_dir, c) if per_cell_dirs else out_dir), progress=progress)
         torch.manual_seed(train_config.seed)  # the same global RNG per cell, whichever rank and order train it
         meta = dict(host=dict(model=store.settings['model_id'], family=store.family, cell=[c.layer, c.head], dims=[d_k, d_v]),
                     store=str(store.path), fraction=fraction, skip_first=skip_first)
