@@ -19,7 +19,7 @@ from hosts import qwen35_like
 from writesae.hosts import Cell, host_for
 from writesae.sae import WriteSAEConfig, build_sae
 from writesae.train import make_optimizer
-from writesae.store import StoreBatches, capture_store, recurrent_pre_acts
+from writesae.store import StoreBatches, bilinear_encoder, capture_store, recurrent_pre_acts
 
 transformers.logging.set_verbosity_error()
 
@@ -96,7 +96,8 @@ def main():
         S = st.states(cell, [0])[0]
         wd, cd, direct = timed(lambda: torch.cat([sae.pre_acts(S[i:i + 256]) for i in range(0, a.T, 256)]), 3)
         wb, cb, _ = timed(lambda: st.states(cell, [0]), 3)
-        wrc, crc, rec = timed(lambda: recurrent_pre_acts(sae, st.recurrence, pieces, data["checkpoints"], a.P), 3)
+        enc = bilinear_encoder(sae)  # the encoder factors and offset, once per SAE
+        wrc, crc, rec = timed(lambda: recurrent_pre_acts(sae, st.recurrence, pieces, data["checkpoints"], a.P, enc), 3)
     err = ((rec[0] - direct).abs().max() / direct.abs().max()).item()
     print(f"[encode] {a.T} states, n_f 2048: direct pre_acts of formed states {wd:.3f} s wall / {cd:.3f} s cpu "
           f"(+ rebuilding them {wb:.3f} / {cb:.3f}); recurrent {wrc:.3f} / {crc:.3f}: "

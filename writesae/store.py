@@ -15,8 +15,8 @@ from .hosts import Cell, as_cell, host_for
 __all__ = ['RECURRENCES', 'STORE_FORMAT', 'MODES', 'STORE_DTYPES', 'Recurrence', 'GatedDeltaRule', 'Mamba2Rule', 'recurrence_for',
            'run_blocks', 'cell_name', 'atomic_write', 'model_fingerprint', 'tokenizer_fingerprint', 'split_passages',
            'write_manifest', 'read_manifest', 'capture_store', 'Store', 'StoreBatches', 'bilinear_encoder',
-           'block_writes', 'decayed_scan', 'recurrent_pre_acts', 'parse_cells', 'store_passages', 'capture_states',
-           'cell_dir', 'init_distributed', 'train_cells']
+           'linear_pre_acts', 'block_writes', 'decayed_scan', 'recurrent_pre_acts', 'parse_cells', 'store_passages',
+           'capture_states', 'cell_dir', 'init_distributed', 'train_cells']
 
 # %% ../nbs/06_store.ipynb
 class Recurrence:
@@ -562,13 +562,19 @@ def bilinear_encoder(sae) -> tuple:
         raise ValueError(f"recurrent encoding needs a bilinear encoder; SAE variant {sae.config.variant!r} has a dense one")
     ke, ve = ke.detach(), ve.detach()
     with torch.no_grad():
-        offset = sae.pre_acts(ke.new_zeros(1, sae.d_k, sae.d_v))[0]
         S = torch.randn(1, sae.d_k, sae.d_v, generator=torch.Generator().manual_seed(0)).to(ke)
-        got = torch.einsum('kv,irk,irv->i', S[0], ke, ve) + offset
-        ref = sae.pre_acts(S)[0]
+        offset, ref = sae.pre_acts(torch.cat([torch.zeros_like(S), S]))  # one call: it forms the n_f templates
+        got = linear_pre_acts(S, ke, ve)[0] + offset
     if (got - ref).abs().max() > 1e-3 * ref.abs().max().clamp_min(1e-6):
         raise ValueError(f"SAE variant {sae.config.variant!r} does not encode bilinearly with its factors; recurrent encoding needs a WriteSAE-type encoder")
     return ke, ve, offset
+
+def linear_pre_acts(S:Tensor, key_enc:Tensor, value_enc:Tensor) -> Tensor:
+    "sum_r key_enc[i,r]^T S value_enc[i,r] for a few states S [N, d_k, d_v], [N, n_f], without forming the n_f templates."
+    N, d_k, d_v = S.shape
+    n_f, r = key_enc.shape[:2]
+    Y = (S.reshape(N * d_k, d_v) @ value_enc.reshape(n_f * r, d_v).T).view(N, d_k, n_f * r)  # S value_enc
+    return (Y * key_enc.reshape(n_f * r, d_k).T).sum(1).view(N, n_f, r).sum(-1)
 
 def block_writes(rec:Recurrence, pieces:dict, anchors:Tensor) -> tuple:
     "Effective write factors (keys [N, L, r, d_k], values [N, L, r, d_v]) at every position of N blocks, running the state only where the write needs it (GDN)."
@@ -614,9 +620,10 @@ def recurrent_pre_acts(sae, # a WriteSAE-type SAE (bilinear encoder)
                        pieces:dict, # name -> [n, T, ...] pieces of n passages
                        checkpoints:Tensor|None=None, # [n, T // P, d_k, d_v]: re-anchor at these states (None: run from zeros)
                        checkpoint_every:int|None=None, # P
+                       encoder:tuple|None=None, # `bilinear_encoder(sae)`, to reuse over many calls
                       ) -> Tensor:
     "Pre-activations [n, T, n_f] of every S_t, following the recurrence: a_t = decay_t a_{t-1} + sum (key_enc . key_t)(value_t . value_enc)."
-    ke, ve, offset = bilinear_encoder(sae)
+    ke, ve, offset = encoder or bilinear_encoder(sae)
     n, T = pieces['k'].shape[:2]
     if pieces['decay'].dim() != 2: raise ValueError("recurrent encoding needs a scalar decay per token; this recurrence has a vector decay")
     d_k, d_v = ke.shape[-1], ve.shape[-1]
@@ -630,7 +637,7 @@ def recurrent_pre_acts(sae, # a WriteSAE-type SAE (bilinear encoder)
     kk = K.reshape(-1, d_k) @ ke.reshape(n_f * r, d_k).T  # (key_t . key_enc_ir)
     vv = V.reshape(-1, d_v) @ ve.reshape(n_f * r, d_v).T  # (value_t . value_enc_ir)
     w = (kk * vv).view(*K.shape[:3], n_f, r).sum((2, 4))  # [N, P, n_f]
-    a0 = torch.einsum('nkv,irk,irv->ni', anchors, ke, ve)  # linear part of the anchors' pre-activations
+    a0 = linear_pre_acts(anchors, ke, ve)  # linear part of the anchors' pre-activations
     a = decayed_scan(w, blk['decay'].float(), a0)
     return a.reshape(n, nb * P, n_f)[:, :T] + offset
 
