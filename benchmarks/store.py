@@ -6,9 +6,10 @@
    the depth, 24 for the real one) into a compact store, against a plain forward, at T = --T;
 3. state rebuild throughput (StoreBatches, fraction 1 and 1/4) against the states/s one WriteSAE training step consumes
    (n_f 2048, k 32, batch 256, 128 x 128);
-4. recurrent vs direct WriteSAE encoding (n_f 2048) of every state of one passage of one cell.
+4. recurrent vs direct WriteSAE encoding (n_f 2048) of every state of one passage of one cell;
+5. (--only cells) training 4 cells from one store in 1 process vs 2 torchrun processes (gloo), states/s over all cells.
 Wall-clock and process CPU time are both printed: on a shared machine the wall clock swings, CPU time with one thread does not.
-Usage: python benchmarks/store.py [--layers 24] [--T 1024] [--passages 2] [--threads 1]
+Usage: python benchmarks/store.py [--layers 24] [--T 1024] [--passages 2] [--threads 1] [--only main|cells]
 """
 import argparse, os, shutil, sys, tempfile, time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -39,7 +40,11 @@ def main():
     ap.add_argument("--layers", type=int, default=24); ap.add_argument("--T", type=int, default=1024)
     ap.add_argument("--passages", type=int, default=2); ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--P", type=int, default=256, help="checkpoint_every")
+    ap.add_argument("--only", default=None, choices=["main", "cells"], help="run only the main cases (1-4) or only case 5")
+    ap.add_argument("--steps", type=int, default=100, help="case 5: steps per cell")
     a = ap.parse_args()
+    if a.only != "main": bench_cells(a)
+    if a.only == "cells": return
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     model = qwen35_like(a.layers, 32000)
@@ -103,6 +108,45 @@ def main():
           f"(+ rebuilding them {wb:.3f} / {cb:.3f}); recurrent {wrc:.3f} / {crc:.3f}: "
           f"{wd / wrc:.1f}x wall, {cd / crc:.1f}x cpu faster than encoding formed states, "
           f"{(wd + wb) / wrc:.1f}x / {(cd + cb) / crc:.1f}x counting the rebuild (target >= 10x); max rel. difference {err:.1e}")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+CELLS_SCRIPT = """
+import sys, time, torch
+from writesae.store import Store, train_cells, init_distributed
+from writesae.train import TrainConfig
+rank, world = init_distributed()
+st = Store(sys.argv[1])
+t, c = time.perf_counter(), time.process_time()
+res = train_cells(st, st.cells, sys.argv[2], dict(n_features=1024, k=16), TrainConfig(steps=int(sys.argv[3]), batch_size=256, log_every=50))
+print(f"RANK {rank} {len(res)} {time.perf_counter() - t:.3f} {time.process_time() - c:.3f}", flush=True)
+"""
+
+def bench_cells(a):
+    "Case 5: 4 cells of 64 x 64, one SAE each, trained from one store by 1 process and by 2 torchrun processes."
+    import subprocess
+    from transformers import Qwen3_5TextConfig, Qwen3_5ForCausalLM
+    torch.manual_seed(0)
+    cfg = Qwen3_5TextConfig(vocab_size=1000, hidden_size=256, intermediate_size=512, num_hidden_layers=2,
+                            layer_types=["linear_attention", "full_attention"], num_attention_heads=4, num_key_value_heads=2,
+                            head_dim=64, linear_num_key_heads=2, linear_num_value_heads=4, linear_key_head_dim=64,
+                            linear_value_head_dim=64, linear_conv_kernel_dim=4)
+    model = Qwen3_5ForCausalLM(cfg).eval()
+    tmp = tempfile.mkdtemp()
+    st = capture_store(f"{tmp}/s", model, torch.randint(0, 1000, (16, 256)), checkpoint_every=64, progress=False)
+    script = f"{tmp}/train.py"; open(script, "w").write(CELLS_SCRIPT)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    def go(cmd, out):
+        r = subprocess.run(cmd + [script, str(st.path), f"{tmp}/{out}", str(a.steps)], env=env, capture_output=True, text=True)
+        if r.returncode: raise RuntimeError(r.stderr[-2000:])
+        rows = [l.split() for l in r.stdout.splitlines() if l.startswith("RANK")]
+        return max(float(x[3]) for x in rows), sum(float(x[4]) for x in rows)
+    t1, c1 = go([sys.executable], "one")
+    t2, c2 = go([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"], "two")
+    states = len(st.cells) * a.steps * 256
+    print(f"[cells] {len(st.cells)} cells of 64 x 64, WriteSAE n_f 1024, k 16, batch 256, {a.steps} steps each: "
+          f"1 process {states / t1:.0f} states/s ({t1:.1f} s), 2 torchrun processes {states / t2:.0f} states/s ({t2:.1f} s, slowest rank): "
+          f"{t1 / t2:.2f}x wall; CPU time summed over processes {c1:.1f} s vs {c2:.1f} s (1 thread per process; wall-clock speed-up needs free cores)")
     shutil.rmtree(tmp, ignore_errors=True)
 
 

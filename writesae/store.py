@@ -16,7 +16,7 @@ __all__ = ['RECURRENCES', 'STORE_FORMAT', 'MODES', 'STORE_DTYPES', 'Recurrence',
            'run_blocks', 'cell_name', 'atomic_write', 'model_fingerprint', 'tokenizer_fingerprint', 'split_passages',
            'write_manifest', 'read_manifest', 'capture_store', 'Store', 'StoreBatches', 'bilinear_encoder',
            'linear_pre_acts', 'block_writes', 'decayed_scan', 'recurrent_pre_acts', 'parse_cells', 'store_passages',
-           'capture_states', 'cell_dir', 'init_distributed', 'train_cells']
+           'capture_states', 'cell_dir', 'init_distributed', 'train_cells', 'load_cell_saes']
 
 # %% ../nbs/06_store.ipynb
 class Recurrence:
@@ -756,3 +756,18 @@ def train_cells(store:Store, cells, # the store and the cells to train (one SAE 
         import torch.distributed as dist
         dist.barrier()
     return results
+
+# %% ../nbs/06_store.ipynb
+def load_cell_saes(out_dir, # a `train_cells` / `writesae train --cells` folder
+                   which:str='final', # checkpoint to load: 'final', 'best' or 'last'
+                   layer:int|None=None, # only this layer, keyed by head (the `{head: SAE}` that `evaluate.sweep_heads` takes)
+                  ) -> dict:
+    "The SAEs of a many-cell run: {Cell: SAE}, or {head: SAE} of one layer."
+    from writesae.sae import load_sae
+    out = Path(out_dir)
+    found = sorted(((int(m.group(1)), int(m.group(2))), p) for p in out.glob('L*_H*') if (m := re.fullmatch(r'L(\d+)_H(\d+)', p.name)))
+    found = [(Cell(*lh), p) for lh, p in found]
+    if not found: raise FileNotFoundError(f"{out} holds no cell folders L{{layer}}_H{{head}}")
+    saes = {c: load_sae(p / which) for c, p in found if layer is None or c.layer == layer}
+    if not saes: raise ValueError(f"{out} has no cell of layer {layer} (layers {sorted({c.layer for c, _ in found})})")
+    return {c.head: s for c, s in saes.items()} if layer is not None else saes
