@@ -70,8 +70,8 @@ def run_blocks(rec:Recurrence, # the family's recurrence
         rows, cols = keep.nonzero(as_tuple=True)  # row-major: output order = (block, position)
         out, last = S.new_empty(len(rows), *S.shape[1:]), int(cols.max()) + 1 if len(cols) else 0
         order = torch.argsort(cols, stable=True)
-        bounds = torch.searchsorted(cols[order], torch.arange(L + 1))
-        L = last
+        bounds = torch.searchsorted(cols[order], torch.arange(L + 1)).tolist()
+        rows, order, L = rows.to(S.device), order.to(S.device), last
     for j in range(L):
         S = rec.step(S, {n: x[:, j] for n, x in P.items()})
         if keep is None: out[:, j] = S
@@ -465,6 +465,7 @@ def states(self:Store, cell, # a stored cell
 def states_at(self:Store, cell, # a stored cell
               passages:Tensor, # [m] passage index of each wanted state
               positions:Tensor, # [m] its position
+              device=None, # rebuild on this device (default CPU); the states come back on it
              ) -> Tensor:
     "States [m, d_k, d_v] at (passage, position) pairs; compact stores run each needed block once, only up to its last wanted position."
     passages, positions = torch.as_tensor(passages).long(), torch.as_tensor(positions).long()
@@ -472,7 +473,7 @@ def states_at(self:Store, cell, # a stored cell
         raise ValueError(f"positions must lie in 0..{self.seq_len - 1}")
     uniq, row = torch.unique(passages, return_inverse=True)
     data = self.cell_data(cell, uniq.tolist())
-    if self.mode == 'dense': return data['states'][row, positions].float()
+    if self.mode == 'dense': return data['states'][row, positions].float().to(device)
     P, T = self.checkpoint_every, self.seq_len
     nB = math.ceil(T / P)
     blk_id = row * nB + positions // P  # block of each wanted state
@@ -480,11 +481,11 @@ def states_at(self:Store, cell, # a stored cell
     keep = torch.zeros(len(ublk), P, dtype=torch.bool)
     keep[inv, positions % P] = True
     blk, anchors = _blocks(data, self.recurrence.pieces, P, 0, nB - 1, T)
-    pieces = {n: x[ublk] for n, x in blk.items()}
-    S = run_blocks(self.recurrence, pieces, anchors[ublk], keep=keep)  # kept states in (block, position) order
+    pieces = {n: x[ublk].to(device) for n, x in blk.items()}
+    S = run_blocks(self.recurrence, pieces, anchors[ublk].to(device), keep=keep)  # kept states in (block, position) order
     flat = torch.zeros(len(ublk), P, dtype=torch.long)
     flat[keep] = torch.arange(int(keep.sum()))
-    return S[flat[inv, positions % P]]
+    return S[flat[inv, positions % P].to(S.device)]
 
 # %% ../nbs/06_store.ipynb
 class StoreBatches:
@@ -497,6 +498,7 @@ class StoreBatches:
                  seed:int=0, # position subsample and per-epoch order
                  shards_in_memory:int=2, # shards read at a time; a batch mixes states of all of them
                  buffer_states:int=8192, # states rebuilt at a time before shuffling
+                 device=None, # rebuild (and yield batches) on this device
                 ):
         self.store, self.cell = store, store.check_cell(cell)
         if not 0 < fraction <= 1: raise ValueError(f"fraction={fraction} out of range (0, 1]")
@@ -506,7 +508,7 @@ class StoreBatches:
         self.passages = torch.tensor(store.split(split), dtype=torch.long)
         if len(self.passages) == 0: raise ValueError(f"split {split!r} of store {store.path} has no passages")
         self.split, self.batch_size, self.seed, self.shards_in_memory, self.buffer_states = split, batch_size, seed, shards_in_memory, buffer_states
-        self.fraction, self.skip_first = fraction, skip_first
+        self.fraction, self.skip_first, self.device = fraction, skip_first, device
         store.cache_shards = max(store.cache_shards, shards_in_memory)
         g = torch.Generator().manual_seed(seed)
         self.mask = torch.rand(len(self.passages), store.seq_len, generator=g) < fraction  # [n_split, T] kept positions
@@ -534,11 +536,12 @@ def _epoch(self:StoreBatches, epoch, build):
         p, t = torch.cat(pool_p), torch.cat(pool_t)
         s = torch.cat(pool_s) if build else None
         o = torch.randperm(len(p), generator=g)
+        so = o.to(s.device) if build else None
         n = len(p) if final else len(p) // B * B
         for i in range(0, n, B):
-            j = o[i:i + B]; yield (s[j] if build else None), p[j], t[j]
+            j = o[i:i + B]; yield (s[so[i:i + B]] if build else None), p[j], t[j]
         rest = o[n:]
-        pool_p[:], pool_t[:], pool_s[:] = [p[rest]], [t[rest]], ([s[rest]] if build else [])
+        pool_p[:], pool_t[:], pool_s[:] = [p[rest]], [t[rest]], ([s[so[n:]]] if build else [])
     for i in range(0, len(shards), self.shards_in_memory):
         rows = torch.isin(shard, shards[i:i + self.shards_in_memory]).nonzero()[:, 0]
         r, t = self.mask[rows].nonzero(as_tuple=True)  # kept (row, position) pairs of these shards
@@ -549,7 +552,7 @@ def _epoch(self:StoreBatches, epoch, build):
         pp, tt = self.passages[rows[r[o]]], t[o]
         for c in range(0, len(pp), self.buffer_states):
             pool_p.append(pp[c:c + self.buffer_states]); pool_t.append(tt[c:c + self.buffer_states])
-            if build: pool_s.append(st.states_at(self.cell, pool_p[-1], pool_t[-1]))
+            if build: pool_s.append(st.states_at(self.cell, pool_p[-1], pool_t[-1], self.device))
             yield from flush(False)
     if sum(len(x) for x in pool_p): yield from flush(True)
 
