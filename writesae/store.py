@@ -8,6 +8,7 @@ import hashlib, json, math, os, re, uuid
 from pathlib import Path
 import torch
 from torch import Tensor
+from fastcore.basics import patch
 import writesae
 from .hosts import Cell, as_cell, host_for
 
@@ -355,8 +356,6 @@ class Store:
     def shard_of(self, passage:int) -> int: return passage // self.settings['shard_passages']
 
 # %% ../nbs/06_store.ipynb
-from fastcore.basics import patch
-
 @patch
 def check_host(self:Store, model, tokenizer=None):
     "Raise a ValueError unless `model` (and `tokenizer`, if given) are the ones the store was captured from."
