@@ -158,7 +158,8 @@ def _cmd_demo(a):
 # %% ../nbs/09_cli.ipynb
 def _cmd_capture(a):
     from writesae.hosts import host_for, Cell
-    from writesae.demo import collect_states, _passages
+    from writesae.demo import _passages
+    from writesae.store import capture_states
     out = Path(a.out)
     if out.suffix != '.safetensors': raise ValueError(f"--out {a.out!r} must end in .safetensors")
     _check_corpus_args(a); _int_arg(a, 'every', 1); _int_arg(a, 'layer', 0); _int_arg(a, 'head', 0)
@@ -169,7 +170,7 @@ def _cmd_capture(a):
     adapter = host_for(model)
     cell = adapter.check_cell(Cell(a.layer, a.head))
     passages = _passages(tok, a.split, a.passages, a.seq_len, _texts(a))
-    S, pid, pos = collect_states(adapter, passages, cell, a.skip_first, a.every)
+    S, pid, pos = capture_states(adapter, passages, cell, a.skip_first, a.every)  # the store's capture path, states rebuilt by the recurrence
     meta = dict(model=a.model, model_config_sha256=_config_digest(model.config), family=adapter.family, cell=[cell.layer, cell.head],
                 dims=list(adapter.dims(cell)), split=None if a.text else a.split, text=a.text, passages=a.passages, seq_len=a.seq_len,
                 skip_first=a.skip_first, every=a.every, orientation='(d_k, d_v): key side x value side')
@@ -188,6 +189,7 @@ def _saved_run(out):
     return rec, load_trainer_state(out / 'last')['train_config']
 
 def _cmd_train(a):
+    if a.store or a.states is None: return _cmd_train_store(a)
     from writesae.sae import SAE_VARIANTS, SAEConfig
     from writesae.train import TrainConfig, train_sae, check_train_out
     out = Path(a.out)
@@ -279,6 +281,66 @@ def _cmd_evaluate(a):
     return ev
 
 # %% ../nbs/09_cli.ipynb
+def _add_store(sub):
+    "The `writesae store` sub-command."
+    s = sub.add_parser('store', help='capture many cells to a compact, resumable store folder')
+    s.add_argument('--model', default='gdn-demo', help='demo name, local folder or hub id')
+    s.add_argument('--cells', default='all', help="'all', layers 'L' or cells 'L,H', separated by ';'")
+    s.add_argument('--out', required=True, help='store folder (rerun the same command to continue it)')
+    s.add_argument('--split', default='validation', choices=['train', 'validation', 'test'], help='corpus split (embedded corpus)')
+    s.add_argument('--text', default=None, help='a UTF-8 text file to use instead of the corpus')
+    s.add_argument('--passages', type=int, default=64); s.add_argument('--seq-len', type=int, default=256)
+    s.add_argument('--checkpoint-every', type=int, default=256, help='compact store: a full state every this many positions')
+    s.add_argument('--shard-passages', type=int, default=64); s.add_argument('--batch-size', type=int, default=8)
+    s.add_argument('--dense', action='store_true', help='store every state instead of the recurrence pieces')
+    s.add_argument('--dtype', default='float32', choices=['float32', 'float16', 'bfloat16'])
+    s.add_argument('--device', default='cpu')
+    s.set_defaults(fn=_cmd_store)
+
+def _cmd_store(a):
+    from writesae.hosts import host_for
+    from writesae.store import capture_store, parse_cells, store_passages
+    model, tok = load_host_model(a.model, device=a.device)
+    cells = parse_cells(a.cells, host_for(model).cells)
+    passages = store_passages(tok, a.split, a.passages, a.seq_len, _texts(a))
+    try:
+        st = capture_store(a.out, model, passages, cells, tokenizer=tok, mode='dense' if a.dense else 'compact',
+                           checkpoint_every=a.checkpoint_every, shard_passages=a.shard_passages, batch_size=a.batch_size,
+                           dtype=a.dtype, model_id=a.model, source=dict(split=None if a.text else a.split, text=a.text))
+    except OSError as e: raise ValueError(str(e)) from None  # e.g. a full disk: one line, the store keeps its complete shards
+    size = sum(p.stat().st_size for p in Path(a.out).glob('shard-*'))
+    print(f"store {a.out}: {len(st.cells)} cells, {st.n_passages} passages of {st.seq_len} tokens ({st.mode}), {size / 2**20:.1f} MiB")
+    return st
+
+def _add_train_store_flags(t):
+    "`writesae train --store DIR --cell L,H | --cells SPEC`: the states file becomes optional."
+    for act in t._actions:  # argparse has no public way to relax a positional once added
+        if act.dest == 'states': act.nargs, act.default, act.required = '?', None, False
+    t.add_argument('--store', default=None, help='a store folder (`writesae store`) instead of a states file')
+    t.add_argument('--cell', default=None, help="with --store: the cell 'L,H'; checkpoints in --out")
+    t.add_argument('--cells', default=None, help="with --store: 'all', layers 'L' or cells 'L,H'; one SAE per cell in --out/L{l}_H{h}")
+    t.add_argument('--fraction', type=float, default=1.0, help='with --store: keep each position with this probability (seeded)')
+    t.add_argument('--skip-first', type=int, default=0, help='with --store: drop positions before this one')
+
+def _cmd_train_store(a):
+    import re
+    from writesae.store import Store, parse_cells, train_cells, init_distributed
+    from writesae.train import TrainConfig
+    if a.store is None: raise ValueError("give a states file or --store DIR")
+    if a.states is not None: raise ValueError("give either a states file or --store DIR, not both")
+    if (a.cell is None) == (a.cells is None): raise ValueError("with --store give exactly one of --cell L,H and --cells SPEC")
+    if a.cell is not None and not re.fullmatch(r'\d+,\d+', a.cell): raise ValueError(f"--cell {a.cell!r} must be 'L,H'")
+    st = Store(a.store)
+    cells = parse_cells(a.cell or a.cells, st.cells)
+    rank, world = init_distributed()
+    tcfg = TrainConfig(**{k: v for k, v in dict(lr=a.lr, batch_size=a.batch_size, steps=a.steps, epochs=a.epochs, seed=a.seed).items() if v is not None})
+    sae = {k: v for k, v in dict(variant=a.variant, n_features=a.n_features, k=a.k, rank=a.rank, sparsity=a.sparsity, seed=a.seed).items() if v is not None}
+    res = train_cells(st, cells, a.out, sae, tcfg, a.fraction, a.skip_first, progress=rank == 0, per_cell_dirs=a.cell is None)
+    where = a.out if a.cell else f"{a.out}/L*_H*"
+    print(f"rank {rank}/{world}: trained {len(res)} of {len(cells)} cells from {a.store}; checkpoints in {where}")
+    return res
+
+# %% ../nbs/09_cli.ipynb
 def _add_common(p, force_help):
     p.add_argument('--force', action='store_true', help=force_help)
 
@@ -321,6 +383,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument('--save-every', type=int, default=None, help='save the resume state every N steps (default: every epoch)')
     t.add_argument('--resume', action='store_true', help="continue the run in --out from its last/ resume state")
     _add_common(t, 'start over in an --out that holds a training run (replacing only what training writes)')
+    _add_train_store_flags(t)
     t.set_defaults(fn=_cmd_train)
     e = sub.add_parser('evaluate', help="run the paper's tests with a trained SAE and write a report")
     e.add_argument('--model', default=None, help="demo name, local folder or hub id (default: the model the SAE's states came from)")
@@ -337,6 +400,7 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument('--device', default='cpu')
     _add_common(e, 'replace an earlier report written by `writesae evaluate` in --out')
     e.set_defaults(fn=_cmd_evaluate)
+    _add_store(sub)
     return p
 
 # %% ../nbs/09_cli.ipynb

@@ -820,3 +820,10 @@ def load_legacy_checkpoint(path, d_k:int|None=None, d_v:int|None=None, **overrid
     for k in own:  # buffers the public code does not have
         if k not in state and k in ('bandwidth', 'threshold', 'threshold_updates'): state[k] = own[k]
     return load_state_checked(sae, state, str(path))
+
+# %% ../nbs/02_sae.ipynb
+@patch
+def sparsify(self:SAE, pre:Tensor) -> SAECodes:
+    "Sparse codes (SAECodes) of pre-activations (B, n_features) by this SAE's rule, without touching its training state."
+    if pre.ndim != 2 or pre.shape[1] != self.n_features: raise ValueError(f"pre-activations have shape {tuple(pre.shape)}; this SAE expects (B, {self.n_features})")
+    return self._sparsify(pre)
