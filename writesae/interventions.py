@@ -726,21 +726,25 @@ def steering_summary(records:list, meta:dict) -> dict:
 
 # %% ../nbs/17_interventions.ipynb
 def run_interventions(host, sae, cell, passages:Tensor, tokenizer, cfg:InterventionConfig|None=None, progress:bool=False) -> dict:
-    "The four experiments on one cell: {'erasure'|'sign'|'install'|'steering': (records, summary), 'config', 'seconds'}."
+    "The four experiments on one cell: {'erasure'|'sign'|'install'|'steering': (records, summary) or None, 'config', 'seconds', 'skipped': {name: reason}}."
     cfg = cfg or InterventionConfig()
     cell = check_sae_for_cell(host, sae, cell)
     passages = as_ids(passages)
     out, secs, t0 = {}, {}, time.time()
     codes = encode_cell(host, sae, cell, passages, skip_first=cfg.skip_first)
     steps = (('erasure', lambda: erasure_experiment(host, sae, cell, passages, cfg, codes)),
-             ('sign', lambda: sign_test(host, cell, passages, cfg, key_factor=sae.key_factors[out['erasure'][1]['atom'], 0] if cfg.sign_key == 'atom' else None)),
+             ('sign', lambda: sign_test(host, cell, passages, cfg, key_factor=sae.key_factors[out['erasure'][1]['atom'], 0] if cfg.sign_key == 'atom' and out['erasure'] else None)),
              ('install', lambda: install_experiment(host, cell, passages, cfg)),
              ('steering', lambda: steering_experiment(host, sae, cell, passages, tokenizer, cfg, codes)))
+    skipped = {}
     for name, fn in steps:
-        t = time.time(); out[name] = fn(); secs[name] = round(time.time() - t, 2)
+        t = time.time()
+        try: out[name] = fn()
+        except ValueError as e: out[name], skipped[name] = None, str(e)  # e.g. no atom fires often enough in these passages
+        secs[name] = round(time.time() - t, 2)
         if progress: print(f"{name}: {secs[name]:.1f} s")
     secs['total'] = round(time.time() - t0, 2)
-    return dict(out, config=asdict(cfg), cell=[cell.layer, cell.head], family=host.family, seconds=secs)
+    return dict(out, config=asdict(cfg), cell=[cell.layer, cell.head], family=host.family, seconds=secs, skipped=skipped)
 
 # %% ../nbs/17_interventions.ipynb
 def _f(x, f='.3g'): return '—' if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, f)
@@ -748,52 +752,64 @@ def _p(x): return _f(None if x is None else 100 * x, '.1f') + ('%' if x is not N
 
 def interventions_markdown(res:dict) -> dict:
     "Markdown text of each experiment's section: {'erasure'|'sign'|'install'|'steering': str}."
-    e, s, i, f = (res[k][1] for k in ('erasure', 'sign', 'install', 'steering'))
-    md = {}
-    md['erasure'] = '\n'.join([
+    md = {k: f"Not run: {res['skipped'][k]}" for k in res.get('skipped', {})}
+    e, s, i, f = (res[k][1] if res[k] else None for k in ('erasure', 'sign', 'install', 'steering'))
+    if e: md['erasure'] = '\n'.join([
         f"Atom {e['atom']}, preferred token {e['token']} (summed drop {e['detection_nats']:.3g} nats over {e['n_detect']} detection firings); a* = {e['a_star']:.3g}.", '',
         '| n | median Δlog p [95% CI] | mean Δlog p | Wilcoxon p | median rank native → patched |', '|---|---|---|---|---|',
         f"| {e['n']} | {_f(e['median_delta'])} [{_f(e['ci_lo'])}, {_f(e['ci_hi'])}] | {_f(e['mean_delta'])} | {_f(e['wilcoxon_p'], '.2g')} | {_f(e['median_rank_native'], '.0f')} → {_f(e['median_rank_patched'], '.0f')} |", '',
         'Control at non-firing positions (+m a* A_i): ' + '; '.join(f"m = {c['m']:g}: median Δ {_f(c['median_delta'])}, p {_f(c['wilcoxon_p'], '.2g')} (n {c['n']})" for c in e['control']) + '.', '',
         'Dose-response (−s a_i A_i), median Δlog p: ' + ', '.join(f"s = {d['dose']:g}: {_f(d['median_delta'])}" for d in e['dose']) + '.',
         '', "Paper (F412, L9 H4 of Qwen3.5-0.8B, n = 150): median −0.116 [−0.265, −0.042], mean −0.349, p = 1.07e-6, rank 68,485 → 77,444."])
-    md['sign'] = '\n'.join([f"Key side `{s['key']}`, one write at the native norm, random targets; measured vs closed-form change of the target's logit at the first read.", '',
+    if s: md['sign'] = '\n'.join([f"Key side `{s['key']}`, one write at the native norm, random targets; measured vs closed-form change of the target's logit at the first read.", '',
         '| n | sign agreement [95% Wilson] | Pearson r | median measured/predicted | pooled R² |', '|---|---|---|---|---|',
         f"| {s['n']} | {_p(s['sign_agreement'])} [{_p(s['ci_lo'])}, {_p(s['ci_hi'])}] | {_f(s['pearson_r'])} | {_f(s['median_ratio'])} | {_f(s['r2'])} |",
         '', 'Paper (n = 2,000): 84.6% [83.0, 86.2], r = 0.162, ratio 1.08, R² −0.06.'])
-    md['install'] = '\n'.join([f"Prompt cuts {i['cuts']}; install at the last three prompt positions; {i['config']['install_tokens']} greedy tokens.", '',
+    if i: md['install'] = '\n'.join([f"Prompt cuts {i['cuts']}; install at the last three prompt positions; {i['config']['install_tokens']} greedy tokens.", '',
         '| stratum | m | n | inclusion [95% Wilson] | native inclusion | rank improved | median rank shift | mean first-step lift (nats) |', '|---|---|---|---|---|---|---|---|'] +
         [f"| {r['stratum']} | {r['m']:g} | {r['n']} | {_p(r['inclusion'])} [{_p(r['inclusion_lo'])}, {_p(r['inclusion_hi'])}] | {_p(r['native_inclusion'])} | {_p(r['rank_improved'])} | {_f(r['median_rank_shift'])} | {_f(r['mean_logp_lift'])} |" for r in i['table']] +
         ['', 'Paper (m = 3): rank 100-1000 100% vs 33.3% native (n = 300), rank shift +517; pooled 25.0% vs 8.3% (n = 1,200), rank improved 77.4%, lift +1.27 nats; 1.5x and 6x: 16.7%.'])
-    md['steering'] = '\n'.join([f"Features {[x['feature'] for x in f['features']]} (|mean code difference| boundary vs other); random control features {f['random_features']}.", '',
+    if f: md['steering'] = '\n'.join([f"Features {[x['feature'] for x in f['features']]} (|mean code difference| boundary vs other); random control features {f['random_features']}.", '',
         '| arm | metric | n | baseline | steered | mean diff [95% CI] | t-test p | Cohen d | Bonferroni p |', '|---|---|---|---|---|---|---|---|---|'] +
         [f"| {r['arm']} | {r['metric']} | {r['n']} | {_f(r['baseline'])} | {_f(r['steered'])} | {_f(r['mean_diff'])} [{_f(r['ci_lo'])}, {_f(r['ci_hi'])}] | {_f(r['t_p'], '.2g')} | {_f(r['cohens_d'])} | {_f(r['p_bonferroni'], '.2g')} |" for r in f['table']] +
         ['', 'Paper (Qwen3.5-4B-Base, 40 prompts x 400 tokens): newlines 16.8 → 11.2 at 5x (p = .001, d = .55, Bonferroni .004); random 10x: 19.0.'])
     return md
 
 # %% ../nbs/17_interventions.ipynb
-def plot_interventions(res:dict) -> dict:
-    "One figure per experiment: {'erasure'|'sign'|'install'|'steering': Figure}."
-    import matplotlib; matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    figs = {}
-    er, es = res['erasure']; fig, ax = plt.subplots(1, 2, figsize=(9, 3.2))
+def _fig_erasure(er, es, plt):
+    fig, ax = plt.subplots(1, 2, figsize=(9, 3.2))
     groups = [('erase', [r['delta_logp'] for r in er if r['kind'] == 'erase'])] + [(f"+{m:g}a*", [r['delta_logp'] for r in er if r['kind'] == 'control' and r['m'] == m]) for m in es['config']['control_m']]
     ax[0].boxplot([g for _, g in groups]); ax[0].set_xticks(range(1, len(groups) + 1), [n for n, _ in groups]); ax[0].axhline(0, c='k', lw=.5); ax[0].set_ylabel('Δ log p(preferred token)')
     ax[1].plot([d['dose'] for d in es['dose']], [d['median_delta'] for d in es['dose']], 'o-'); ax[1].set_xscale('log'); ax[1].set_xlabel('dose s (−s a_i A_i)'); ax[1].set_ylabel('median Δ log p')
-    figs['erasure'] = fig
-    sr, _ = res['sign']; fig, ax = plt.subplots(figsize=(4, 3.5))
+    return fig
+
+def _fig_sign(sr, ss, plt):
+    fig, ax = plt.subplots(figsize=(4, 3.5))
     ax.scatter([r['predicted'] for r in sr], [r['measured'] for r in sr], s=8); lim = max(1e-9, max(abs(r['predicted']) for r in sr))
-    ax.plot([-lim, lim], [-lim, lim], 'k--', lw=.5); ax.set_xlabel('predicted Δ logit'); ax.set_ylabel('measured Δ logit'); figs['sign'] = fig
-    _, isum = res['install']; fig, ax = plt.subplots(figsize=(7, 3.2))
+    ax.plot([-lim, lim], [-lim, lim], 'k--', lw=.5); ax.set_xlabel('predicted Δ logit'); ax.set_ylabel('measured Δ logit')
+    return fig
+
+def _fig_install(ir, isum, plt):
+    fig, ax = plt.subplots(figsize=(7, 3.2))
     rows = isum['table']; x = np.arange(len(rows))
     ax.bar(x - .2, [r['inclusion'] for r in rows], .4, label='installed'); ax.bar(x + .2, [r['native_inclusion'] for r in rows], .4, label='native')
-    ax.set_xticks(x, [f"{r['stratum']}\n{r['m']:g}x" for r in rows], fontsize=7); ax.set_ylabel('target included'); ax.legend(); figs['install'] = fig
-    _, ss = res['steering']; fig, ax = plt.subplots(figsize=(5, 3.2))
-    nl = [r for r in ss['table'] if r['metric'] == 'newlines']
-    ax.bar(range(len(nl)), [r['mean_diff'] for r in nl], yerr=[[max(0, r['mean_diff'] - r['ci_lo']) if r['ci_lo'] == r['ci_lo'] else 0 for r in nl], [max(0, r['ci_hi'] - r['mean_diff']) if r['ci_hi'] == r['ci_hi'] else 0 for r in nl]])
-    ax.set_xticks(range(len(nl)), [r['arm'] for r in nl]); ax.axhline(0, c='k', lw=.5); ax.set_ylabel('Δ newlines (steered − baseline)'); figs['steering'] = fig
-    return figs
+    ax.set_xticks(x, [f"{r['stratum']}\n{r['m']:g}x" for r in rows], fontsize=7); ax.set_ylabel('target included'); ax.legend()
+    return fig
+
+def _fig_steering(fr, fs, plt):
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    nl = [r for r in fs['table'] if r['metric'] == 'newlines']
+    err = lambda r, k: abs(r['mean_diff'] - r[k]) if r[k] == r[k] else 0
+    ax.bar(range(len(nl)), [r['mean_diff'] for r in nl], yerr=[[err(r, 'ci_lo') for r in nl], [err(r, 'ci_hi') for r in nl]])
+    ax.set_xticks(range(len(nl)), [r['arm'] for r in nl]); ax.axhline(0, c='k', lw=.5); ax.set_ylabel('Δ newlines (steered − baseline)')
+    return fig
+
+def plot_interventions(res:dict) -> dict:
+    "One figure per experiment that ran: {'erasure'|'sign'|'install'|'steering': Figure}."
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    makers = dict(erasure=_fig_erasure, sign=_fig_sign, install=_fig_install, steering=_fig_steering)
+    return {k: fn(*res[k], plt) for k, fn in makers.items() if res.get(k)}
 
 def add_interventions(rep, res:dict, label:str=''):
     "Append the four experiments' sections (tables, figures, settings) and their records to a `writesae.report.Report`."
@@ -802,12 +818,12 @@ def add_interventions(rep, res:dict, label:str=''):
     head = (label + ': ' if label else '') + 'layer {} head {}'.format(*res['cell'])
     titles = dict(erasure='Erasure', sign='Sign test', install='Three-position install', steering='Feature steering')
     for k in ('erasure', 'sign', 'install', 'steering'):
-        rep.add(f"{titles[k]} ({head})", md[k], {f'{k}_{tag}': figs[k]})
-        rep.records[f'{k}_{tag}'] = res[k][0]
+        rep.add(f"{titles[k]} ({head})", md[k], {f'{k}_{tag}': figs[k]} if k in figs else {})
+        if res[k]: rep.records[f'{k}_{tag}'] = res[k][0]
     c = res['config']
     rep.add(f"Intervention settings ({head})", 'Settings: ' + ', '.join(f'`{k}` {v}' for k, v in c.items()) +
             f". Seconds: {res['seconds']}. The paper's grid: `InterventionConfig.paper()` (`writesae interventions --full`).")
-    rep.summary.setdefault('interventions', {})[tag] = {k: res[k][1] for k in ('erasure', 'sign', 'install', 'steering')}
+    rep.summary.setdefault('interventions', {})[tag] = dict({k: res[k][1] for k in ('erasure', 'sign', 'install', 'steering') if res[k]}, skipped=res.get('skipped', {}))
 
 # %% ../nbs/17_interventions.ipynb
 def parse_positions(s:str):
