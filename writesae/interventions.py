@@ -781,6 +781,8 @@ def _fig_erasure(er, es, plt):
     groups = [('erase', [r['delta_logp'] for r in er if r['kind'] == 'erase'])] + [(f"+{m:g}a*", [r['delta_logp'] for r in er if r['kind'] == 'control' and r['m'] == m]) for m in es['config']['control_m']]
     ax[0].boxplot([g for _, g in groups]); ax[0].set_xticks(range(1, len(groups) + 1), [n for n, _ in groups]); ax[0].axhline(0, c='k', lw=.5); ax[0].set_ylabel('Δ log p(preferred token)')
     ax[1].plot([d['dose'] for d in es['dose']], [d['median_delta'] for d in es['dose']], 'o-'); ax[1].set_xscale('log'); ax[1].set_xlabel('dose s (−s a_i A_i)'); ax[1].set_ylabel('median Δ log p')
+    ax[1].minorticks_off(); ax[1].set_xticks([d['dose'] for d in es['dose']], [f"{d['dose']:g}" for d in es['dose']])
+    fig.tight_layout()
     return fig
 
 def _fig_sign(sr, ss, plt):
@@ -790,10 +792,13 @@ def _fig_sign(sr, ss, plt):
     return fig
 
 def _fig_install(ir, isum, plt):
-    fig, ax = plt.subplots(figsize=(7, 3.2))
-    rows = isum['table']; x = np.arange(len(rows))
-    ax.bar(x - .2, [r['inclusion'] for r in rows], .4, label='installed'); ax.bar(x + .2, [r['native_inclusion'] for r in rows], .4, label='native')
-    ax.set_xticks(x, [f"{r['stratum']}\n{r['m']:g}x" for r in rows], fontsize=7); ax.set_ylabel('target included'); ax.legend()
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.2))
+    rows = isum['table']; x = np.arange(len(rows)); labels = [f"{r['stratum']} {r['m']:g}x" for r in rows]
+    ax[0].bar(x - .2, [r['inclusion'] for r in rows], .4, label='installed'); ax[0].bar(x + .2, [r['native_inclusion'] for r in rows], .4, label='native')
+    ax[0].set_ylim(0, 1); ax[0].set_ylabel('target in continuation'); ax[0].legend()
+    ax[1].bar(x, [r['mean_logp_lift'] for r in rows]); ax[1].axhline(0, c='k', lw=.5); ax[1].set_ylabel('first-step Δ log p(target)')
+    for a in ax: a.set_xticks(x, labels, rotation=70, fontsize=7)
+    fig.tight_layout()
     return fig
 
 def _fig_steering(fr, fs, plt):
