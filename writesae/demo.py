@@ -288,5 +288,6 @@ def _interventions(rep, summary, cfg, adapter, cell, sae, eval_p, tok):
     t0 = time.time()
     res = I.run_interventions(adapter, sae, cell, eval_p, tok, icfg)
     I.add_interventions(rep, res)
+    summary['interventions'] = rep.summary['interventions']  # run_demo sets rep.summary = summary at the end
     summary['seconds']['interventions'] = time.time() - t0
     return res
