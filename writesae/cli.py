@@ -341,6 +341,103 @@ def _cmd_train_store(a):
     return res
 
 # %% ../nbs/09_cli.ipynb
+def _steer_cell_sae(a, adapter):
+    from writesae.hosts import Cell
+    from writesae.sae import load_sae, load_meta
+    sae = meta = None
+    if a.sae:
+        d = resolve_sae_dir(a.sae)
+        meta = load_meta(d).get('meta') or {}; sae = load_sae(d).eval()
+    rec = ((meta or {}).get('host') or {}).get('cell')
+    layer = a.layer if a.layer is not None else (rec[0] if rec else adapter.layers[len(adapter.layers) // 2])
+    head = a.head if a.head is not None else (rec[1] if rec else 0)
+    return adapter.check_cell(Cell(layer, head)), sae, meta
+
+def _cmd_steer(a):
+    from writesae.hosts import host_for
+    from writesae import interventions as I
+    if a.op != 'install' and a.op != 'erase' and a.feature is None: raise ValueError(f"--op {a.op} needs --feature")
+    if a.op in ('erase', 'add', 'scale', 'clamp', 'zero') and not a.sae: raise ValueError(f"--op {a.op} needs --sae (the cell's SAE checkpoint)")
+    if a.op == 'erase' and a.atom is None: raise ValueError("--op erase needs --atom")
+    if a.op == 'install' and a.target is None: raise ValueError("--op install needs --target (a token id)")
+    prompts = Path(a.prompt_file).read_text(encoding='utf-8').splitlines() if a.prompt_file else [a.prompt]
+    prompts = [p for p in prompts if p.strip()]
+    if not prompts: raise ValueError("no prompt given: --prompt TEXT or --prompt-file FILE (one prompt per line)")
+    positions = I.parse_positions(a.positions)
+    model, tok = load_host_model(a.model, device=a.device)
+    adapter = host_for(model)
+    cell, sae, meta = _steer_cell_sae(a, adapter)
+    if a.op == 'install': op = I.Install(a.target, 'key', a.scale)
+    elif a.op == 'erase': op = I.EraseAtom(sae, a.atom, meta)
+    else: op = I.SteerFeatures(sae, a.feature, a.op, a.scale, meta=meta)
+    ids, mask = I.pad_left([tok(p)['input_ids'] for p in prompts], pad_id=tok.eos_token_id or 0)
+    res = I.steer(adapter, ids, a.tokens, [I.Intervention(cell, op, positions)], target=a.target, attention_mask=mask, do_sample=a.do_sample,
+                  temperature=a.temperature, top_k=a.top_k, top_p=a.top_p, seed=a.seed, eos_token_id=None if a.no_eos else tok.eos_token_id)
+    if a.json: print(json.dumps(dict(res.to_dict(), text=dict(baseline=[tok.decode(x) for x in res.baseline], steered=[tok.decode(x) for x in res.steered]))))
+    else:
+        print(f"cell L{cell.layer} H{cell.head}, {json.dumps(res.settings['interventions'][0])}")
+        for b in range(len(prompts)): print(I.side_by_side(res, tok, b)); print()
+    return res
+
+def _add_steer(sub):
+    s = sub.add_parser('steer', help='generate with and without an intervention on one cell; print both side by side')
+    s.add_argument('--model', default='gdn-demo', help='demo name, local folder or hub id')
+    s.add_argument('--prompt', default='The'); s.add_argument('--prompt-file', default=None, help='one prompt per line (a left-padded batch)')
+    s.add_argument('--sae', default=None, help='SAE checkpoint folder of the cell (erase and feature operations)')
+    s.add_argument('--layer', type=int, default=None); s.add_argument('--head', type=int, default=None)
+    s.add_argument('--op', default='add', choices=['add', 'scale', 'clamp', 'zero', 'erase', 'install'], help='feature operation (add/scale/clamp/zero), erase an atom, or install a target')
+    s.add_argument('--feature', type=int, nargs='+', default=None, help='SAE feature(s) to steer'); s.add_argument('--atom', type=int, default=None, help='atom to erase')
+    s.add_argument('--target', type=int, default=None, help='target token id (install; tracked in the output)')
+    s.add_argument('--scale', type=float, default=5.0, help='feature amount / scale / clamp value, or the install m')
+    s.add_argument('--positions', default='generated', help="'generated', 'from:T', '3,5,7' or '2-6' (real tokens)")
+    s.add_argument('--tokens', type=int, default=32, help='tokens to generate')
+    s.add_argument('--do-sample', action='store_true'); s.add_argument('--temperature', type=float, default=1.0)
+    s.add_argument('--top-k', type=int, default=None); s.add_argument('--top-p', type=float, default=None)
+    s.add_argument('--seed', type=int, default=0); s.add_argument('--no-eos', action='store_true', help='do not stop at EOS')
+    s.add_argument('--json', action='store_true', help='print the result as JSON'); s.add_argument('--device', default='cpu')
+    s.set_defaults(fn=_cmd_steer)
+
+def _cmd_interventions(a):
+    from writesae.hosts import host_for
+    from writesae.zoo import split_stream, eval_windows, token_stream
+    from writesae import interventions as I
+    from writesae.report import Report
+    _check_corpus_args(a)
+    cfg = (I.InterventionConfig.paper if a.full else I.InterventionConfig.tiny if a.quick else I.InterventionConfig)(seed=a.seed, skip_first=a.skip_first)
+    out = check_output_dir(a.out, 'interventions', force=a.force, inputs={'--sae': resolve_sae_dir(a.sae), '--text': a.text})
+    model, tok = load_host_model(a.model, device=a.device)
+    adapter = host_for(model)
+    cell, sae, meta = _steer_cell_sae(a, adapter)
+    from writesae.substitution import check_sae_for_cell
+    check_sae_for_cell(adapter, sae, cell, meta)
+    ids = token_stream(_texts(a), tok) if a.text else split_stream(a.split, tok)
+    passages = eval_windows(ids, a.seq_len, a.passages)
+    res = I.run_interventions(adapter, sae, cell, passages, tok, cfg)
+    rep = Report(f'writesae interventions: {a.model}, layer {cell.layer} head {cell.head}')
+    I.add_interventions(rep, res, Path(a.model).name)
+    rep.summary.update(model=a.model, sae=str(a.sae), seconds=res['seconds'])
+    rep.write(out)
+    md = I.interventions_markdown(res)
+    print('\n\n'.join(md[k] for k in ('erasure', 'sign', 'install', 'steering')))
+    print(f"\nreport written to {a.out}/report.md ({res['seconds']['total']:.0f} s)")
+    return res
+
+def _add_interventions(sub):
+    s = sub.add_parser('interventions', help="the paper's four cache-edit experiments (erasure, sign test, install, feature steering) on one cell")
+    s.add_argument('--model', default='gdn-demo', help='demo name, local folder or hub id')
+    s.add_argument('--sae', required=True, help='SAE checkpoint folder of the cell')
+    s.add_argument('--layer', type=int, default=None); s.add_argument('--head', type=int, default=None)
+    s.add_argument('--out', required=True, help='report folder: new, empty, or an earlier `writesae interventions` report (with --force)')
+    _add_common(s, 'replace an earlier report written by `writesae interventions` in --out')
+    s.add_argument('--split', default='test', choices=['train', 'validation', 'test']); s.add_argument('--text', default=None, help='a UTF-8 text file instead of the corpus')
+    s.add_argument('--passages', type=int, default=24); s.add_argument('--seq-len', type=int, default=128)
+    s.add_argument('--skip-first', type=int, default=8); s.add_argument('--seed', type=int, default=0)
+    g = s.add_mutually_exclusive_group()
+    g.add_argument('--quick', action='store_true', help='a few trials of each experiment'); g.add_argument('--full', action='store_true', help="the paper's grid (hours on a CPU)")
+    s.add_argument('--device', default='cpu')
+    s.set_defaults(fn=_cmd_interventions)
+
+# %% ../nbs/09_cli.ipynb
 def _add_common(p, force_help):
     p.add_argument('--force', action='store_true', help=force_help)
 
@@ -401,6 +498,8 @@ def parser() -> argparse.ArgumentParser:
     _add_common(e, 'replace an earlier report written by `writesae evaluate` in --out')
     e.set_defaults(fn=_cmd_evaluate)
     _add_store(sub)
+    _add_steer(sub)
+    _add_interventions(sub)
     return p
 
 # %% ../nbs/09_cli.ipynb

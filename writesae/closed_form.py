@@ -9,12 +9,13 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from torch import Tensor
-from .hosts import Cell, Edit, FIRST_READS
+import torch.nn.functional as F
+from .hosts import Cell, Edit, FIRST_READS, Capture, CellCapture, as_cell
 
 # %% auto 0
 __all__ = ['PREDICTORS', 'Propagation', 'decay_gain', 'propagate_exact', 'rank1_approx', 'atom_factors', 'atoms_of', 'BasePoint',
            'base_point', 'norm_jvp', 'eval_tokens', 'measure', 'Prediction', 'predict', 'fit_stats',
-           'summarize_closed_form', 'closed_form_test']
+           'summarize_closed_form', 'closed_form_test', 'SyntheticGDN', 'synthetic_host']
 
 # %% ../nbs/13_closed_form.ipynb
 class Propagation(NamedTuple):
@@ -411,3 +412,53 @@ def closed_form_test(adapter, # host adapter (`writesae.hosts.host_for`)
                   first_read=first_read, n_passages=len(passages), n_atoms=len(atoms),
                   predictors=[p for p in PREDICTORS if linearise or p != 'full_linear'], step=step if linearise else None)
     return records, summarize_closed_form(records, config)
+
+# %% ../nbs/13_closed_form.ipynb
+class SyntheticGDN:
+    "A one-cell GDN host with a linear readout: logits_t = W_U W_O S_t^T q_t."
+    family, erase, device, dtype = 'synthetic_gdn', True, torch.device('cpu'), torch.float32
+    def __init__(self, q, k, v, beta, alpha, W_O, W_U):
+        self.q, self.k, self.v, self.beta, self.alpha, self.W_O, self.W_U = q, k, v, beta, alpha, W_O, W_U
+        self.calls = 0
+    def check_cell(self, cell):
+        cell = as_cell(cell)
+        if cell != Cell(0, 0): raise ValueError(f"cell {cell} out of range: the synthetic host has only Cell(0, 0)")
+        return cell
+    def dims(self, cell): return (self.k.shape[1], self.v.shape[1])
+    def n_heads(self, layer): return 1
+    def out_proj_block(self, cell): return self.W_O
+    def unembedding(self): return self.W_U
+    def readout_norm(self, cell): return None  # linear readout: no norm before W_O
+    def _run(self, T, edits=()):
+        add = {e.position: e.matrix for e in edits}
+        S, states = torch.zeros(self.k.shape[1], self.v.shape[1]), []
+        for t in range(T):
+            k = self.k[t]
+            S = self.alpha[t] * (S - self.beta[t] * torch.outer(k, k @ S)) + self.beta[t] * torch.outer(k, self.v[t])
+            if t in add: S = S + add[t]
+            states.append(S)
+        return torch.stack(states)
+    def forward(self, ids, edits=(), first_read='same'):
+        self.calls += 1
+        S = self._run(ids.shape[1], edits)
+        o = torch.einsum('tkv,tk->tv', S, self.q[:ids.shape[1]])
+        return (o @ self.W_O.T @ self.W_U.T)[None]
+    def capture(self, ids, cells=None, states=False):
+        self.calls += 1
+        T = ids.shape[1]
+        S = self._run(T)
+        cap = Capture()
+        cap[Cell(0, 0)] = CellCapture(q=self.q[None, :T], k=self.k[None, :T], v=self.v[None, :T], strength=self.beta[None, :T],
+                                      decay=self.alpha[None, :T], final_state=S[-1][None], initial_state=torch.zeros_like(S[0])[None],
+                                      positions=torch.arange(T), states=S[None] if states else None)
+        return cap
+
+def synthetic_host(T=32, d_k=8, d_v=6, d_model=10, vocab=20, key_overlap=False, seed=0):
+    "Keys live in coords 2.. (orthogonal to span(e0, e1)) unless key_overlap; betas 0.5..1, decays 0.85..1."
+    g = torch.Generator().manual_seed(seed)
+    k = torch.randn(T, d_k, generator=g)
+    if not key_overlap: k[:, :2] = 0
+    k = F.normalize(k, dim=1)
+    return SyntheticGDN(q=torch.randn(T, d_k, generator=g), k=k, v=torch.randn(T, d_v, generator=g),
+                        beta=0.5 + 0.5 * torch.rand(T, generator=g), alpha=0.85 + 0.15 * torch.rand(T, generator=g),
+                        W_O=torch.randn(d_model, d_v, generator=g), W_U=torch.randn(vocab, d_model, generator=g))

@@ -50,6 +50,8 @@ class DemoConfig:
     sweep_steps:int=250 # optimizer steps of the per-head SAEs of the sweep
     sweep_every:int=4 # training positions of the per-head SAEs: every `sweep_every`-th
     eval_config:dict=field(default_factory=dict) # fields of `writesae.evaluate.EvalConfig` (skip_first is the demo's)
+    interventions:bool=True # run the four cache-edit experiments (`writesae.interventions`) and add their sections
+    interventions_grid:str='small' # their grid: 'tiny' (a few trials), 'small' (InterventionConfig defaults) or 'paper'
 
     def __post_init__(self):
         for name in ('seq_len', 'n_train_passages', 'n_eval_passages', 'every', 'n_features', 'k', 'steps',
@@ -61,12 +63,13 @@ class DemoConfig:
         if self.k > self.n_features: raise ValueError(f"k={self.k} out of range (1..n_features={self.n_features})")
         from writesae.evaluate import EvalConfig
         EvalConfig(**{**self.eval_config, 'skip_first': self.skip_first})  # unknown or bad fields fail here, before any work
+        if self.interventions_grid not in ('tiny', 'small', 'paper'): raise ValueError(f"interventions_grid {self.interventions_grid!r} not valid; valid: ('tiny', 'small', 'paper')")
 
     @classmethod
     def quick(cls, **kw):
         "The reduced setting run by the tests (about a minute on 2 CPU cores)."
         return cls(**{**dict(seq_len=96, n_train_passages=24, n_eval_passages=6, n_features=256, k=8, steps=120,
-                            n_atoms_shown=3, n_contexts=3, n_seeds=2, sweep_steps=60,
+                            n_atoms_shown=3, n_contexts=3, n_seeds=2, sweep_steps=60, interventions_grid='tiny',
                             eval_config=dict(max_per_atom=4, max_per_passage=16, n_resamples=200, n_permutations=200, cf_atoms=4,
                                              cf_eps=(0.3, 1.0), cf_horizon=4, cf_passages=2, check_passages=4, null_positions=256)), **kw})
 
@@ -221,6 +224,7 @@ def run_demo(out_dir='demo_report', # report folder: new, empty, or an earlier d
             "firing token (bold): the state at t has read tokens up to t only; firings within 8 positions of a larger one of the "
             "same atom are not repeated. ⏎ marks a newline.\n\n" + contexts_md)
     if cfg.evaluate: _evaluate(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, train_p, eval_p, progress)
+    if cfg.interventions: _interventions(rep, summary, cfg, adapter, cell, sae, eval_p, tok)
     summary['seconds']['total'] = time.time() - t0
     rep.summary = summary
     rep.write(out)
@@ -278,3 +282,15 @@ def _setup_md(s, cfg) -> str:
         f"| training states | {s['n_train_states']} (positions >= {cfg.skip_first} of {cfg.n_train_passages} validation-split passages of {cfg.seq_len} tokens; 20% of the passages validate) |",
         f"| held-out states | {s['n_eval_states']} ({cfg.n_eval_passages} test-split passages) |",
         f"| capture time | {s['seconds']['capture']:.0f} s |"])
+
+# %% ../nbs/07_demo.ipynb
+def _interventions(rep, summary, cfg, adapter, cell, sae, eval_p, tok):
+    "Run the four cache-edit experiments with the main SAE on the test passages; add their sections and summaries."
+    from writesae import interventions as I
+    icfg = dict(tiny=I.InterventionConfig.tiny, small=I.InterventionConfig, paper=I.InterventionConfig.paper)[cfg.interventions_grid](seed=cfg.seed, skip_first=cfg.skip_first)
+    t0 = time.time()
+    res = I.run_interventions(adapter, sae, cell, eval_p, tok, icfg)
+    I.add_interventions(rep, res)
+    summary['interventions'] = rep.summary['interventions']  # run_demo sets rep.summary = summary at the end
+    summary['seconds']['interventions'] = time.time() - t0
+    return res

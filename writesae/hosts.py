@@ -4,11 +4,12 @@
 
 # %% ../nbs/00_hosts.ipynb 2
 from __future__ import annotations
-import sys, inspect, importlib, contextlib
+import sys, math, inspect, importlib, contextlib
 from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from fastcore.basics import patch
 
 # %% auto 0
 __all__ = ['EDIT_KINDS', 'FIRST_READS', 'HOST_FAMILIES', 'SUPPORTED', 'HOST_MODEL_TYPES', 'Cell', 'as_cell', 'Edit',
@@ -108,8 +109,9 @@ def choose_kernel(name, original, device:torch.device):
 # %% ../nbs/00_hosts.ipynb
 class _Session:
     "Edits, capture requests and records of one `HostAdapter.patched` context."
-    def __init__(self, host, edits, capture, states, first_read):
+    def __init__(self, host, edits, capture, states, first_read, rules=()):
         self.host, self.states, self.first_read = host, states, first_read
+        self.rules = list(rules)  # callables (layer, t0, T) -> [(relative position, head, kind, matrix)], asked at every call
         self.edits = {}  # layer -> {position -> [(head, kind, matrix)]}
         for e in edits: self.edits.setdefault(e.cell.layer, {}).setdefault(e.position, []).append((e.cell.head, e.kind, e.matrix))
         self.capture = {}  # layer -> sorted heads
@@ -120,11 +122,14 @@ class _Session:
         self.start, self.pending = None, set()  # `patched(start=...)`: layers whose first call starts at `start`
         self.rows = {}  # layer -> batch sizes of its per-row ([B, d_k, d_v]) edit matrices
         for e in edits:
-            if e.matrix is not None and e.matrix.dim() == 3: self.rows.setdefault(e.cell.layer, set()).add(e.matrix.shape[0])
+            if isinstance(e.matrix, Tensor) and e.matrix.dim() == 3: self.rows.setdefault(e.cell.layer, set()).add(e.matrix.shape[0])
 
     def edits_in(self, layer, t0, T):
-        "Edits of `layer` whose position falls in [t0, t0+T), keyed by relative position."
-        return {p - t0: es for p, es in self.edits.get(layer, {}).items() if t0 <= p < t0 + T}
+        "Edits of `layer` whose position falls in [t0, t0+T) (static ones, then those the rules give), keyed by relative position."
+        out = {p - t0: list(es) for p, es in self.edits.get(layer, {}).items() if t0 <= p < t0 + T}
+        for rule in self.rules:
+            for p, h, kind, m in rule(layer, t0, T): out.setdefault(p, []).append((h, kind, m))
+        return out
 
     def result(self) -> Capture:
         "Concatenate the per-call records into one CellCapture per captured cell."
@@ -252,6 +257,7 @@ class HostAdapter:
             shape = self.dims(e.cell)
             if e.kind == 'delete':
                 if e.matrix is not None: raise ValueError("a 'delete' edit takes no matrix (matrix must be None)")
+            elif e.kind == 'add' and callable(e.matrix): pass  # a state-dependent change f(state, pieces) -> [B, d_k, d_v], checked by its maker
             else:
                 m = e.matrix
                 if not isinstance(m, Tensor): raise TypeError(f"a {e.kind!r} edit needs a {shape} tensor as matrix, got {type(m).__name__}")
@@ -287,15 +293,15 @@ class HostAdapter:
     # --- patching
     @contextlib.contextmanager
     def patched(self, edits=(), capture=None, states:bool=False, first_read:str='same', max_position:int|None=None,
-                start:int|None=None):
-        "Context in which `model(...)` / `model.generate(...)` run with `edits` applied and `capture` cells recorded; `start`: absolute position of the first token of the first call (a cache filled outside the patch)."
+                start:int|None=None, rules=()):
+        "Context in which `model(...)` / `model.generate(...)` run with `edits` applied and `capture` cells recorded; `start`: absolute position of the first token of the first call (a cache filled outside the patch); `rules`: callables `(layer, t0, T) -> [(relative position, head, kind, matrix)]` giving more edits at each call."
         if start is not None and (isinstance(start, bool) or not isinstance(start, int) or start < 0):
             raise ValueError(f"start {start!r} must be an int >= 0 or None")
         if first_read not in FIRST_READS: raise ValueError(f"first_read {first_read!r} not valid; valid: {FIRST_READS}")
         edits = self.check_edits(edits, max_position)
         cells = [] if capture is None else (self.cells if capture == 'all' else self.check_cells(capture))
         if self._sess is not None: raise RuntimeError("this adapter is already patched; contexts do not nest")
-        sess = _Session(self, edits, cells, states, first_read)
+        sess = _Session(self, edits, cells, states, first_read, rules)
         if start is not None: sess.start, sess.pending = start, set(self._layers)
         saved, hooks = {}, []
         try:
@@ -355,9 +361,12 @@ class HostAdapter:
         outs, state, cur = [], initial_state, 0
         for p in sorted(ed):
             o, state = seg(cur, p + 1, state)
-            for h, kind, M in ed[p]:
+            for n, (h, kind, M) in enumerate(ed[p]):
                 i = heads.index(h)
-                dS = _delta(kind, M, pieces, i, p)
+                if callable(M):  # state-dependent change: computed from the state after the write (and earlier edits) at p
+                    dS = M(self._to_kv(state[:, h]).float().clone(), {k: x[:, p, i] for k, x in pieces.items()}).float()
+                    ed[p][n] = (h, 'add', dS)  # the capture's recurrence replays the same change
+                else: dS = _delta(kind, M, pieces, i, p)
                 state[:, h] += self._from_kv(dS).to(state.dtype)
                 if sess.first_read == 'same':
                     o[:, -1, h] += torch.einsum('bkv,bk->bv', dS, pieces['q'][:, p, i]).to(o.dtype)
@@ -423,18 +432,64 @@ class HostAdapter:
         with self.patched(edits=edits, first_read=first_read, max_position=input_ids.shape[1] - 1):
             return self.model(input_ids, attention_mask=attention_mask, use_cache=False).logits
 
-    @torch.no_grad()
-    def generate(self, input_ids, max_new_tokens:int, edits=(), first_read:str='same', **kwargs) -> Tensor:
-        "Greedy generation of exactly `max_new_tokens` tokens with `edits` applied; returns [B, T+new] token ids."
-        input_ids = self._check_ids(input_ids)
-        if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
-            raise ValueError(f"max_new_tokens {max_new_tokens!r} must be an int >= 1")
-        # the last generated token is never fed back, so the last position whose state is computed is T+new-2
-        last = input_ids.shape[1] + max_new_tokens - 2
-        with self.patched(edits=edits, first_read=first_read, max_position=last):
-            return self.model.generate(input_ids, attention_mask=torch.ones_like(input_ids), do_sample=False,
-                                       max_new_tokens=max_new_tokens, min_new_tokens=max_new_tokens,
-                                       pad_token_id=0, use_cache=True, **kwargs)
+
+# %% ../nbs/00_hosts.ipynb
+@patch
+def check_mask(self:HostAdapter, input_ids:Tensor, attention_mask=None) -> Tensor:
+    "A left-padding attention mask for `input_ids` (all ones when None), validated."
+    if attention_mask is None: return torch.ones_like(input_ids)
+    m = torch.as_tensor(attention_mask).to(input_ids.device)
+    if tuple(m.shape) != tuple(input_ids.shape): raise ValueError(f"attention_mask shape {tuple(m.shape)} does not match input_ids {tuple(input_ids.shape)}")
+    if not ((m == 0) | (m == 1)).all(): raise ValueError("attention_mask must hold only 0 and 1")
+    m = m.long()
+    for b, row in enumerate(m):
+        if int(row.sum()) == 0: raise ValueError(f"row {b} of attention_mask has no real token")
+        if (row[1:] < row[:-1]).any(): raise ValueError(f"row {b} of attention_mask is not left padding (zeros, then ones): {row.tolist()}")
+    return m
+
+def _check_sampling(temperature, top_k, top_p, seed):
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not math.isfinite(temperature) or temperature <= 0:
+        raise ValueError(f"temperature {temperature!r} must be a finite number > 0")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0): raise ValueError(f"top_k {top_k!r} must be an int >= 0 or None")
+    if top_p is not None and (isinstance(top_p, bool) or not isinstance(top_p, (int, float)) or not 0 < top_p <= 1): raise ValueError(f"top_p {top_p!r} must be in (0, 1] or None")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)): raise ValueError(f"seed {seed!r} must be an int or None")
+
+@patch
+@torch.no_grad()
+def generate(self:HostAdapter, input_ids, max_new_tokens:int, edits=(), first_read:str='same',
+             interventions=(), # `writesae.interventions` objects (or one list per row, or their compiled rule); positions count real tokens
+             attention_mask=None, # left-padding mask [B, T] (None: no padding)
+             do_sample:bool=False, temperature:float=1.0, top_k:int|None=None, top_p:float|None=None,
+             seed:int|None=None, # seeds a forked RNG for sampling (None: the global RNG)
+             eos_token_id:int|None=None, # stop a row at this token (None: exactly max_new_tokens)
+             pad_token_id:int|None=None, # fills a stopped row (default: eos_token_id, else 0)
+             return_logits:bool=False, # also return the raw logits of every step [B, new, V]
+             **kwargs):
+    "Generate `max_new_tokens` tokens with `edits` and `interventions` applied; returns [B, T+new] ids (and logits)."
+    input_ids = self._check_ids(input_ids)
+    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
+        raise ValueError(f"max_new_tokens {max_new_tokens!r} must be an int >= 1")
+    mask = self.check_mask(input_ids, attention_mask)
+    _check_sampling(temperature, top_k, top_p, seed)
+    V = self.unembedding().shape[0]
+    for name, t in (('eos_token_id', eos_token_id), ('pad_token_id', pad_token_id)):
+        if t is not None and (isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < V): raise ValueError(f"{name} {t!r} out of range (0..{V - 1})")
+    last = input_ids.shape[1] + max_new_tokens - 2
+    rules = []
+    if callable(interventions): rules = [interventions]  # a rule built by `writesae.interventions.compile_interventions`
+    elif interventions:
+        from writesae.interventions import compile_interventions  # the steering layer builds on this module
+        rules = [compile_interventions(self, interventions, mask, max_new_tokens)]
+    kw = dict(do_sample=True, temperature=float(temperature), top_k=top_k or 0, top_p=1.0 if top_p is None else float(top_p)) if do_sample else dict(do_sample=False)
+    if eos_token_id is None: kw.update(min_new_tokens=max_new_tokens, eos_token_id=None)
+    else: kw.update(eos_token_id=eos_token_id)
+    pad = pad_token_id if pad_token_id is not None else (eos_token_id if eos_token_id is not None else 0)
+    with self.patched(edits=edits, first_read=first_read, max_position=last, rules=rules), \
+         torch.random.fork_rng(devices=[self.device] if self.device.type == 'cuda' else [], enabled=seed is not None):
+        if seed is not None: torch.manual_seed(seed)
+        out = self.model.generate(input_ids, attention_mask=mask, max_new_tokens=max_new_tokens, pad_token_id=pad, use_cache=True,
+                                  return_dict_in_generate=True, output_logits=return_logits, **kw, **kwargs)
+    return (out.sequences, torch.stack(out.logits, 1).float()) if return_logits else out.sequences
 
 # %% ../nbs/00_hosts.ipynb
 def _gdn_pieces(query, key, value, g, beta, heads, l2norm:bool):
