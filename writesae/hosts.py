@@ -13,7 +13,7 @@ from torch import Tensor
 # %% auto 0
 __all__ = ['EDIT_KINDS', 'FIRST_READS', 'HOST_FAMILIES', 'SUPPORTED', 'Cell', 'as_cell', 'Edit', 'CellCapture', 'Capture',
            'torch_kernel', 'choose_kernel', 'HostAdapter', 'GatedDeltaNetHost', 'Mamba2Host', 'host_for',
-           'tiny_host_model']
+           'register_host', 'tiny_host_model']
 
 # %% ../nbs/00_hosts.ipynb
 EDIT_KINDS = ('delete', 'replace', 'add')
@@ -47,11 +47,13 @@ class CellCapture:
     k:Tensor # [B,T,d_k] key (GDN: L2-normalised, GQA-repeated; Mamba-2: B)
     v:Tensor # [B,T,d_v] value (Mamba-2: x)
     strength:Tensor # [B,T] write strength (GDN beta; Mamba-2 dt)
-    decay:Tensor # [B,T] state decay (GDN exp(g); Mamba-2 exp(dt*A))
+    decay:Tensor # [B,T] state decay (GDN exp(g); Mamba-2 exp(dt*A)); [B,T,d_k] for a vector decay (RWKV-7 w)
     final_state:Tensor # [B,d_k,d_v] state after the last position (equals the cache's recurrent state)
     initial_state:Tensor # [B,d_k,d_v] state before the first captured position (zeros for a fresh sequence)
     positions:Tensor # [T] absolute positions of the captured tokens
     states:Tensor|None=None # [B,T,d_k,d_v] S_t after the write (and any edit) at t, if asked for
+    a:Tensor|None=None # [B,T,d_k] RWKV-7 in-context rate (None for other families)
+    kk:Tensor|None=None # [B,T,d_k] RWKV-7 normalised erase key (None for other families)
 
     @property
     def write(self) -> Tensor:
@@ -59,10 +61,10 @@ class CellCapture:
         return self.strength[..., None, None] * self.k[..., :, None] * self.v[..., None, :]
 
     def update(self) -> Tensor:
-        "Effective write S_t - decay_t S_{t-1}, [B,T,d_k,d_v]; needs states."
+        "Effective write S_t - decay_t S_{t-1} (decay_t diagonal when it is a vector), [B,T,d_k,d_v]; needs states."
         if self.states is None: raise ValueError("update() needs the states: capture with states=True")
         prev = torch.cat([self.initial_state[:, None], self.states[:, :-1]], 1)
-        return self.states - self.decay[..., None, None] * prev
+        return self.states - (self.decay[..., None, None] if self.decay.dim() == 2 else self.decay[..., :, None]) * prev
 
 class Capture(dict):
     "Mapping Cell -> CellCapture, plus the logits and the cache of the captured forward."
@@ -134,7 +136,8 @@ class _Session:
             cap[cell] = CellCapture(q=cat('q'), k=cat('k'), v=cat('v'), strength=cat('strength'), decay=cat('decay'),
                                     final_state=recs[-1]['final_state'], initial_state=recs[0]['initial_state'],
                                     positions=torch.cat([r['positions'] for r in recs]),
-                                    states=cat('states') if self.states else None)
+                                    states=cat('states') if self.states else None,
+                                    **{k: cat(k) for k in ('a', 'kk') if k in recs[0]})
         return cap
 
 def _delta(kind, matrix, pieces, i, p):
@@ -377,11 +380,7 @@ class HostAdapter:
         if sess.states:
             S, states = S0.clone(), []
             for t in range(T):
-                a, b = P['decay'][:, t, :, None, None], P['strength'][:, t, :, None, None]
-                k_t, v_t = P['k'][:, t], P['v'][:, t]
-                S = a * S
-                if self.erase: S = S - b * k_t[..., :, None] * torch.einsum('bnk,bnkv->bnv', k_t, S)[..., None, :]
-                S = S + b * k_t[..., :, None] * v_t[..., None, :]
+                S = self._step(S, P, t)
                 for h, kind, M in ed.get(t, []):
                     if h in cap_heads:
                         j = cap_heads.index(h)
@@ -395,6 +394,14 @@ class HostAdapter:
                        positions=torch.arange(t0, t0 + T, device=P['k'].device))
             if states is not None: rec['states'] = states[:, :, j].detach()
             sess.records.setdefault(Cell(L, h), []).append(rec)
+
+    def _step(self, S, P, t):
+        "One explicit step of the recurrence for the captured heads: S [B,n,d_k,d_v] -> S_t (fp32)."
+        a, b = P['decay'][:, t, :, None, None], P['strength'][:, t, :, None, None]
+        k_t, v_t = P['k'][:, t], P['v'][:, t]
+        S = a * S
+        if self.erase: S = S - b * k_t[..., :, None] * torch.einsum('bnk,bnkv->bnv', k_t, S)[..., None, :]
+        return S + b * k_t[..., :, None] * v_t[..., None, :]
 
     # --- high-level methods
     @staticmethod
@@ -575,6 +582,16 @@ def host_for(model) -> HostAdapter:
     for cls in HOST_FAMILIES.values():
         if any(cls.is_layer(m) for m in model.modules()): return cls(model)
     raise TypeError(f"{type(model).__name__} has no matrix-state layer writesae supports; supported families: {SUPPORTED}")
+
+# %% ../nbs/00_hosts.ipynb
+def register_host(name:str, # family name (`HostAdapter.family`)
+                  cls:type, # the HostAdapter subclass
+                  description:str, # what it serves, for the error listing supported families
+                 ):
+    "Make `host_for` recognise another family's layers."
+    global SUPPORTED
+    if name not in HOST_FAMILIES: SUPPORTED = f"{SUPPORTED}, {name} ({description})"
+    HOST_FAMILIES[name] = cls
 
 # %% ../nbs/00_hosts.ipynb
 def tiny_host_model(family:str='gated_deltanet', # 'gated_deltanet' (Qwen3.5) or 'mamba2'

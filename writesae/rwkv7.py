@@ -15,20 +15,20 @@ import torch.nn.functional as F
 from torch import Tensor
 
 # %% auto 0
-__all__ = ['rwkv7_recurrence', 'RWKV7Config', 'LoRA', 'token_shift', 'RWKV7TimeMix', 'RWKV7Cache', 'RWKV7ChannelMix',
-           'RWKV7Block', 'RWKV7Output', 'RWKV7Model', 'RWKV7ForCausalLM', 'random_rwkv7', 'official_to_fla',
-           'fla_to_official', 'config_from_state_dict', 'check_state_dict', 'from_fla_state_dict', 'read_rwkv_cpp',
-           'load_rwkv7', 'rwkv7_config_json']
+__all__ = ['rwkv7_recurrence_naive', 'rwkv7_recurrence', 'RWKV7Config', 'LoRA', 'token_shift', 'RWKV7TimeMix', 'RWKV7Cache',
+           'RWKV7ChannelMix', 'RWKV7Block', 'RWKV7Output', 'RWKV7Model', 'RWKV7ForCausalLM', 'init_rwkv7_',
+           'random_rwkv7', 'official_to_fla', 'fla_to_official', 'config_from_state_dict', 'check_state_dict',
+           'from_fla_state_dict', 'read_rwkv_cpp', 'load_rwkv7', 'rwkv7_config_json', 'RWKV7Host']
 
 # %% ../nbs/01_rwkv7.ipynb
-def rwkv7_recurrence(r:Tensor, # [B,T,H,d_k] receptance (the query)
-                     w:Tensor, # [B,T,H,d_k] decay in (0, 1)
-                     k:Tensor, # [B,T,H,d_k] key that writes (k~, after the k_a modulation)
-                     v:Tensor, # [B,T,H,d_v] value
-                     kk:Tensor, # [B,T,H,d_k] normalised erase key
-                     a:Tensor, # [B,T,H,d_k] in-context rate
-                     initial_state:Tensor|None=None, # [B,H,d_k,d_v] state before the first token (zeros when None)
-                    ) -> tuple:
+def rwkv7_recurrence_naive(r:Tensor, # [B,T,H,d_k] receptance (the query)
+                           w:Tensor, # [B,T,H,d_k] decay in (0, 1)
+                           k:Tensor, # [B,T,H,d_k] key that writes (k~, after the k_a modulation)
+                           v:Tensor, # [B,T,H,d_v] value
+                           kk:Tensor, # [B,T,H,d_k] normalised erase key
+                           a:Tensor, # [B,T,H,d_k] in-context rate
+                           initial_state:Tensor|None=None, # [B,H,d_k,d_v] state before the first token (zeros when None)
+                          ) -> tuple:
     "Reads o [B,T,H,d_v] and the final state [B,H,d_k,d_v] of the RWKV-7 recurrence, token by token in fp32."
     B, T, H, N = k.shape
     S = k.new_zeros(B, H, N, v.shape[-1], dtype=torch.float32) if initial_state is None else initial_state.float()
@@ -41,9 +41,49 @@ def rwkv7_recurrence(r:Tensor, # [B,T,H,d_k] receptance (the query)
     return torch.stack(out, 1), S
 
 # %% ../nbs/01_rwkv7.ipynb
+def _chunk_step(r, lw, k, v, b, al, S):
+    "One chunk of the solved recurrence ([B,H,L,n] inputs, log decay `lw`): reads [B,H,L,d_v] and the state after it."
+    L = k.shape[2]
+    c = lw.cumsum(2); cp = c - lw
+    strict = torch.ones(L, L, dtype=torch.bool, device=k.device).tril(-1)
+    incl = torch.ones(L, L, dtype=torch.bool, device=k.device).tril()
+    inv = (-c).exp()
+    b_, r_, ai, ki = b * cp.exp(), r * c.exp(), al * inv, k * inv
+    A_ba = (b_ @ ai.transpose(-1, -2)).masked_fill(~strict, 0)
+    A_bk = (b_ @ ki.transpose(-1, -2)).masked_fill(~strict, 0)
+    U = torch.linalg.solve_triangular(torch.eye(L, device=k.device) - A_ba, b_ @ S + A_bk @ v, upper=False, unitriangular=True)
+    o = r_ @ S + (r_ @ ai.transpose(-1, -2)).masked_fill(~incl, 0) @ U + (r_ @ ki.transpose(-1, -2)).masked_fill(~incl, 0) @ v
+    dL = torch.exp(c[:, :, -1:] - c)
+    S = c[:, :, -1].exp()[..., None] * S + (al * dL).transpose(-1, -2) @ U + (k * dL).transpose(-1, -2) @ v
+    return o, S
+
+def rwkv7_recurrence(r:Tensor, # [B,T,H,d_k] receptance (the query)
+                     w:Tensor, # [B,T,H,d_k] decay in (0, 1)
+                     k:Tensor, # [B,T,H,d_k] key that writes
+                     v:Tensor, # [B,T,H,d_v] value
+                     kk:Tensor, # [B,T,H,d_k] normalised erase key
+                     a:Tensor, # [B,T,H,d_k] in-context rate
+                     initial_state:Tensor|None=None, # [B,H,d_k,d_v] state before the first token (zeros when None)
+                     chunk:int=16, # chunk length of the solved form
+                    ) -> tuple:
+    "Same result as `rwkv7_recurrence_naive`, chunked (fp32): reads o [B,T,H,d_v] and the final state [B,H,d_k,d_v]."
+    if k.shape[1] == 1: return rwkv7_recurrence_naive(r, w, k, v, kk, a, initial_state)
+    B, T, H, N = k.shape
+    S = k.new_zeros(B, H, N, v.shape[-1], dtype=torch.float32) if initial_state is None else initial_state.float()
+    tr = lambda x: x.float().transpose(1, 2)
+    r, lw, k, v, kk, a = tr(r), tr(w).log(), tr(k), tr(v), tr(kk), tr(a)
+    al, outs = -kk * a, []
+    for c0 in range(0, T, chunk):
+        sl = slice(c0, min(c0 + chunk, T))
+        o, S = _chunk_step(r[:, :, sl], lw[:, :, sl], k[:, :, sl], v[:, :, sl], kk[:, :, sl], al[:, :, sl], S)
+        outs.append(o)
+    return torch.cat(outs, 2).transpose(1, 2), S
+
+# %% ../nbs/01_rwkv7.ipynb
 @dataclass
 class RWKV7Config:
     "Shape of an RWKV-7 (x070) language model (fla's field names, plus the GroupNorm epsilon convention)."
+    model_type = 'rwkv7'
     vocab_size:int=256 # tokens
     hidden_size:int=64 # model width C
     num_hidden_layers:int=2 # blocks
@@ -169,9 +209,10 @@ class RWKV7Block(nn.Module):
 
 # %% ../nbs/01_rwkv7.ipynb
 class RWKV7Output(NamedTuple):
-    "Logits [B,T,V] and the cache (None without `use_cache`)."
+    "Logits [B,T,V], the cache (None without `use_cache`) and the next-token loss (when `labels` are given)."
     logits:Tensor
     past_key_values:RWKV7Cache|None = None
+    loss:Tensor|None = None
 
 class RWKV7Model(nn.Module):
     "Embeddings, blocks and the final LayerNorm."
@@ -194,8 +235,8 @@ class RWKV7ForCausalLM(nn.Module):
 
 # %% ../nbs/01_rwkv7.ipynb
 def _lm_forward(self, input_ids:Tensor, attention_mask:Tensor|None=None, past_key_values:RWKV7Cache|None=None,
-                use_cache:bool=False, **kwargs) -> RWKV7Output:
-    "Logits of `input_ids` [B,T], continuing `past_key_values` when given (and returning the cache when `use_cache`)."
+                use_cache:bool=False, labels:Tensor|None=None, **kwargs) -> RWKV7Output:
+    "Logits of `input_ids` [B,T], continuing `past_key_values` when given; `labels`: mean next-token cross-entropy (transformers' shift)."
     if not isinstance(input_ids, Tensor) or input_ids.dim() != 2 or input_ids.dtype.is_floating_point or input_ids.shape[1] == 0:
         raise ValueError(f"input_ids must be a non-empty integer tensor [batch, seq]; got {getattr(input_ids, 'shape', type(input_ids))}")
     V = self.config.vocab_size
@@ -206,8 +247,47 @@ def _lm_forward(self, input_ids:Tensor, attention_mask:Tensor|None=None, past_ke
     x, v_first = self.model.embeddings(input_ids), None
     for block in self.model.layers: x, v_first = block(x, cache, v_first)
     if cache is not None: cache.seen += input_ids.shape[1]
-    return RWKV7Output(self.lm_head(self.model.norm(x)), cache if use_cache or past_key_values is not None else None)
+    logits = self.lm_head(self.model.norm(x))
+    loss = None if labels is None else F.cross_entropy(logits[:, :-1].reshape(-1, V).float(), labels[:, 1:].reshape(-1))
+    return RWKV7Output(logits, cache if use_cache or past_key_values is not None else None, loss)
 RWKV7ForCausalLM.forward = _lm_forward
+
+# %% ../nbs/01_rwkv7.ipynb
+@torch.no_grad()
+def init_rwkv7_(model:RWKV7ForCausalLM) -> RWKV7ForCausalLM:
+    "RWKV-7's initialisation, in place (returns the model)."
+    cfg = model.config
+    C, L, N, V = cfg.hidden_size, cfg.num_hidden_layers, cfg.head_dim, cfg.vocab_size
+    if next(model.parameters()).is_meta: return model
+    n = torch.arange(C, dtype=torch.float32)
+    ddd, linear = n / C, n / (C - 1) - 0.5
+    zig = ((n % N) - (N - 1) / 2) / ((N - 1) / 2); zig = zig * zig.abs()
+    ortho = lambda w, gain=1.0: nn.init.orthogonal_(w, gain=gain)
+    for i, block in enumerate(model.model.layers):
+        r01, r10 = i / max(L - 1, 1), 1 - i / L
+        at, ff = block.attn, block.ffn
+        for name, p in (('r', .2), ('w', .9), ('k', .7), ('v', .7), ('a', .9), ('g', .2)):
+            getattr(at, f'x_{name}').copy_((1 - ddd ** (p * r10)).view(1, 1, C))
+        ff.x_k.copy_(1 - ddd ** (r10 ** 4))
+        www = -6 + 6 * (n / (C - 1)) ** (1 + r01 ** 0.3)
+        at.k_k.copy_(0.71 - linear * 0.1); at.k_a.fill_(1.02); at.r_k.fill_(-0.04)
+        for lora in [at.w_lora, at.a_lora, at.g_lora] + ([at.v_lora] if i else []):
+            lora.lora[0].weight.zero_(); ortho(lora.lora[2].weight, 0.1)
+        at.w_lora.lora[2].bias.copy_(www + 0.5 + zig * 2.5)
+        at.a_lora.lora[2].bias.copy_(-0.19 + zig * 0.3 + linear * 0.4)
+        if i: at.v_lora.lora[2].bias.copy_(0.73 - linear * 0.4)
+        at.g_norm.weight.fill_(((i + 1) / L) ** 0.7); at.g_norm.bias.zero_()
+        ortho(at.r_proj.weight); ortho(at.k_proj.weight, 0.1); ortho(at.v_proj.weight); at.o_proj.weight.zero_()
+        ortho(ff.key.weight); ff.value.weight.zero_()
+    nn.init.uniform_(model.model.embeddings.weight, -1e-4, 1e-4)
+    ortho(model.lm_head.weight, 0.5 * math.sqrt(V / C) if V > C else 0.5)
+    return model
+
+_plain_init = RWKV7ForCausalLM.__init__
+def _init_and_initialise(self, config:RWKV7Config):
+    _plain_init(self, config)
+    init_rwkv7_(self)
+RWKV7ForCausalLM.__init__ = _init_and_initialise
 
 # %% ../nbs/01_rwkv7.ipynb
 @torch.no_grad()
@@ -426,6 +506,7 @@ def rwkv7_config_json(config:RWKV7Config) -> dict:
 
 def _save_pretrained(self, save_directory, # folder to write (created; existing files of the same names are replaced)
                      dtype=None, # dtype of the saved tensors (default: the model's)
+                     **kwargs, # accepted for transformers-style callers (`safe_serialization`); safetensors is always used
                     ):
     "Write the model in fla's format: config.json and model.safetensors, atomically per file."
     from safetensors.torch import save_file
@@ -439,3 +520,55 @@ def _save_pretrained(self, save_directory, # folder to write (created; existing 
     return out
 RWKV7ForCausalLM.save_pretrained = _save_pretrained
 RWKV7ForCausalLM.from_pretrained = staticmethod(load_rwkv7)
+
+# %% ../nbs/01_rwkv7.ipynb
+from .hosts import HostAdapter, Cell, Edit, register_host
+
+class RWKV7Host(HostAdapter):
+    "RWKV-7 time-mix layers of `RWKV7ForCausalLM`; states (d_k, d_v) as stored, vector decay, rank-2 update."
+    family, erase, write_rank = 'rwkv7', False, 2  # `erase` names GDN's form; RWKV-7's erase lives in `_step`
+    _kernels = ('rwkv7_recurrence',)
+    _layer_suffix = 'RWKV7TimeMix'
+    def _n_heads(self, m): return m.num_heads
+    def _dims(self, m): return (m.head_dim, m.head_dim)
+    def _out_proj(self, m): return m.o_proj
+    def _to_kv(self, s): return s
+    def _from_kv(self, s): return s
+    def cache_state(self, cache, cell) -> Tensor:
+        "The cell's matrix state in an `RWKV7Cache`, [B,d_k,d_v]."
+        cell = self.check_cell(cell)
+        return cache.recurrent[cell.layer][:, cell.head]
+    def readout_norm(self, cell):
+        "None: RWKV-7's per-head GroupNorm is followed by the bonus term and the gate, not a gated norm `norm(o, gate)`."
+        self.check_cell(cell)
+        return None
+
+    def _step(self, S, P, t):
+        "S_t = diag(w_t) S - (a_t kk_t) (kk_t^T S) + k_t v_t^T for the captured heads."
+        w, kk, a = P['decay'][:, t], P['kk'][:, t], P['a'][:, t]
+        return (w[..., None] * S - (kk * a)[..., None] * (kk[..., None, :] @ S)
+                + P['k'][:, t, :, :, None] * P['v'][:, t, :, None, :])
+
+# %% ../nbs/01_rwkv7.ipynb
+def _rwkv7_wrappers(self):
+    d = HostAdapter._wrappers(self)
+    d['rwkv7_recurrence'] = self._kernel
+    return d
+
+def _rwkv7_kernel(self, original):
+    "The wrapper that replaces `rwkv7_recurrence` inside `patched`: split at edits, record captures."
+    def kernel(r, w, k, v, kk, a, initial_state=None, **kw):
+        sess, T = self._sess, k.shape[1]
+        if sess is None or sess.current is None or (not sess.edits_in(sess.current[0], sess.current[1], T) and sess.current[0] not in sess.capture):
+            return original(r, w, k, v, kk, a, initial_state, **kw)
+        seg = lambda lo, hi, st: original(r[:, lo:hi], w[:, lo:hi], k[:, lo:hi], v[:, lo:hi], kk[:, lo:hi], a[:, lo:hi], st, **kw)
+        def pieces(heads):
+            sel = lambda x: x.index_select(2, torch.tensor(heads, device=k.device)).float()
+            return dict(q=sel(r), k=sel(k), v=sel(v), strength=k.new_ones(k.shape[0], T, len(heads), dtype=torch.float32),
+                        decay=sel(w), a=sel(a), kk=sel(kk))
+        out, state = self._split_run(T, seg, initial_state, pieces)
+        sess.current = None
+        return out, state
+    return kernel
+RWKV7Host._wrappers, RWKV7Host._kernel = _rwkv7_wrappers, _rwkv7_kernel
+register_host('rwkv7', RWKV7Host, "writesae.rwkv7.RWKV7ForCausalLM: layers 'RWKV7TimeMix'")
