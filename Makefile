@@ -41,10 +41,11 @@ readme-check: $(STAMP)
 
 test: clean-check sync-check readme-check nbtest pytest
 
-# both demo models, one report each (demo_report/gdn-demo, demo_report/mamba2-demo)
+# the three demo models, one report each (demo_report/gdn-demo, demo_report/mamba2-demo, demo_report/rwkv7-demo)
 demo: $(STAMP)
 	$(BIN)/writesae demo --model gdn-demo --out demo_report/gdn-demo
 	$(BIN)/writesae demo --model mamba2-demo --out demo_report/mamba2-demo
+	$(BIN)/writesae demo --model rwkv7-demo --out demo_report/rwkv7-demo
 
 export: $(STAMP)
 	$(BIN)/nbdev_export

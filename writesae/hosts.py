@@ -153,6 +153,7 @@ class HostAdapter:
     family:str = ''
     write_rank:int = 1
     erase:bool = False  # the recurrence has an erase term -strength k k^T decay S_{t-1} (GDN)
+    fast_replay:bool = True  # the cached-replay ('fast') engine of writesae.substitution serves it (transformers caches)
     _kernels:tuple = ()  # transformers' module-level kernel functions the family's layer calls
     _layer_suffix:str = ''  # class-name suffix of the family's recurrent layer
 

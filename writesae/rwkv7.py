@@ -290,17 +290,25 @@ def _init_and_initialise(self, config:RWKV7Config):
 RWKV7ForCausalLM.__init__ = _init_and_initialise
 
 # %% ../nbs/01_rwkv7.ipynb
+def _next_token(logits:Tensor, do_sample:bool, temperature:float, top_k:int|None) -> Tensor:
+    "Next token ids [B,1] from last-position logits [B,V]."
+    if not do_sample: return logits.argmax(-1, keepdim=True)
+    logits = logits.float() / temperature
+    if top_k: logits = logits.masked_fill(logits < logits.topk(min(top_k, logits.shape[-1]), -1).values[:, -1:], -math.inf)
+    return torch.multinomial(logits.softmax(-1), 1)
+
 @torch.no_grad()
 def _generate(self, input_ids:Tensor, max_new_tokens:int=16, min_new_tokens:int|None=None, do_sample:bool=False,
-              attention_mask:Tensor|None=None, use_cache:bool=True, eos_token_id:int|None=None, **kwargs) -> Tensor:
-    "Greedy continuation of `input_ids` [B,T] by `max_new_tokens` tokens (stops early at `eos_token_id` only when every row hit it and `min_new_tokens` is met)."
-    if do_sample: raise ValueError("do_sample=True is not supported: RWKV7ForCausalLM.generate is greedy")
+              temperature:float=1.0, top_k:int|None=None, attention_mask:Tensor|None=None, use_cache:bool=True,
+              eos_token_id:int|None=None, **kwargs) -> Tensor:
+    "Continuation of `input_ids` [B,T] by `max_new_tokens` tokens (stops early at `eos_token_id` only when every row hit it and `min_new_tokens` is met)."
     if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
         raise ValueError(f"max_new_tokens {max_new_tokens!r} must be an int >= 1")
+    if do_sample and not temperature > 0: raise ValueError(f"temperature {temperature!r} must be > 0 when sampling")
     out = self(input_ids, attention_mask=attention_mask, use_cache=True)
     ids, cache, done = input_ids, out.past_key_values, torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
     for i in range(max_new_tokens):
-        nxt = out.logits[:, -1].argmax(-1, keepdim=True)
+        nxt = _next_token(out.logits[:, -1], do_sample, temperature, top_k)
         ids = torch.cat([ids, nxt], 1)
         if eos_token_id is not None:
             done |= nxt[:, 0] == eos_token_id
@@ -527,6 +535,7 @@ from .hosts import HostAdapter, Cell, Edit, register_host
 class RWKV7Host(HostAdapter):
     "RWKV-7 time-mix layers of `RWKV7ForCausalLM`; states (d_k, d_v) as stored, vector decay, rank-2 update."
     family, erase, write_rank = 'rwkv7', False, 2  # `erase` names GDN's form; RWKV-7's erase lives in `_step`
+    fast_replay = False  # substitution's fast engine replays through transformers caches: use its 'reference' engine
     _kernels = ('rwkv7_recurrence',)
     _layer_suffix = 'RWKV7TimeMix'
     def _n_heads(self, m): return m.num_heads

@@ -53,6 +53,8 @@ def tiny_config(family:str, # 'gdn' or 'mamba2'
     if family == 'gdn': return _family_config('gdn', vocab_size, hidden=32, n_layers=2, pattern=['linear_attention', 'full_attention'],
                                               heads=2, key_heads=1, head_dim=16, intermediate=64)
     if family == 'mamba2': return _family_config('mamba2', vocab_size, hidden=32, n_layers=2, head_dim=16, state_size=16)
+    if family == 'rwkv7': return RWKV7Config(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2, head_dim=16, intermediate_size=64,
+                                             decay_low_rank_dim=8, a_low_rank_dim=8, v_low_rank_dim=8, gate_low_rank_dim=8)
     raise ValueError(f"unknown family {family!r}; available: {FAMILIES}")
 
 def family_of(config) -> str:
@@ -304,7 +306,8 @@ def continue_text(model, # a causal LM
 DEMO_TRAINING = {
     'gdn-demo': dict(seq_len=256, batch_size=8, lr=2e-3, max_tokens=6_000_000, max_minutes=70.0, seed=0, num_threads=1, eval_every=200),
     'mamba2-demo': dict(seq_len=256, batch_size=8, lr=2e-3, max_tokens=6_000_000, max_minutes=70.0, seed=0, num_threads=1, eval_every=200),
-    'rwkv7-demo': dict(seq_len=256, batch_size=8, lr=2e-3, max_tokens=6_000_000, max_minutes=22.0, seed=0, num_threads=1, eval_every=100),
+    'rwkv7-demo': dict(seq_len=256, batch_size=8, lr=2e-3, max_tokens=6_000_000, max_minutes=20.0, seed=0, num_threads=1, eval_every=100,
+                       probe_windows=16, final_windows=64, log_every=10),
 }
 
 def _check_demo_name(name):
