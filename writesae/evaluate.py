@@ -81,11 +81,11 @@ def _partition(codes, sae, cfg):
     regs = [r['atom'] for r in rows if r['cls'] == 'register']
     return dict(atoms=rows, medians=med, mixture=mix, null_medians=null, registers=regs)
 
-@torch.no_grad()
 def _engine_for(adapter) -> str:
     "The replay engine for this host: the fast cached replays where the family supports them, else whole-passage forwards."
     return 'fast' if getattr(adapter, 'fast_replay', True) else 'reference'
 
+@torch.no_grad()
 def evaluate_cell(adapter, # host adapter of the model
                   sae, # the WriteSAE (or any variant) of `cell`
                   cell, # Cell or (layer, head)

@@ -503,13 +503,13 @@ def load_rwkv7(path, # fla/HF folder, official `.pth`, or rwkv.cpp `.bin`
     return from_fla_state_dict(_unpack_shift(fla), 64e-5, str(path), dtype)
 
 # %% ../nbs/01_rwkv7.ipynb
-def rwkv7_config_json(config:RWKV7Config) -> dict:
+def rwkv7_config_json(config:RWKV7Config, torch_dtype:str='float32') -> dict:
     "fla's `config.json` content for `config` (our `group_norm_eps` recorded beside fla's `norm_eps`)."
     d = asdict(config)
     return dict(architectures=['RWKV7ForCausalLM'], model_type='rwkv7', attn_mode='chunk', hidden_act='sqrelu',
                 num_heads=config.num_heads, hidden_ratio=config.intermediate_size / config.hidden_size,
                 value_dim=[config.hidden_size] * config.num_hidden_layers, norm_first=True, norm_bias=True,
-                fuse_norm=False, tie_word_embeddings=False, attn=None, torch_dtype='float32', **d,
+                fuse_norm=False, tie_word_embeddings=False, attn=None, torch_dtype=torch_dtype, **d,
                 group_norm_eps_convention='official (64e-5)' if config.group_norm_eps == 64e-5 else 'fla (head_dim * norm_eps)' if math.isclose(config.group_norm_eps, config.head_dim * config.norm_eps) else 'custom')
 
 def _save_pretrained(self, save_directory, # folder to write (created; existing files of the same names are replaced)
@@ -523,7 +523,8 @@ def _save_pretrained(self, save_directory, # folder to write (created; existing 
     sd = {k: (v.to(dtype) if dtype is not None else v).detach().contiguous().cpu() for k, v in self.state_dict().items()}
     with tempfile.TemporaryDirectory(dir=out, prefix='.tmp-') as tmp:
         save_file(sd, os.path.join(tmp, 'model.safetensors'), metadata={'format': 'pt'})
-        Path(tmp, 'config.json').write_text(json.dumps(rwkv7_config_json(self.config), indent=1))
+        Path(tmp, 'config.json').write_text(json.dumps(rwkv7_config_json(self.config, str(next(iter(sd.values())).dtype).split('.')[-1]), indent=1))
+        for f in ('model.safetensors', 'config.json'): os.chmod(os.path.join(tmp, f), 0o644)
         for f in ('model.safetensors', 'config.json'): os.replace(os.path.join(tmp, f), out / f)
     return out
 RWKV7ForCausalLM.save_pretrained = _save_pretrained
