@@ -306,8 +306,8 @@ def continue_text(model, # a causal LM
 DEMO_TRAINING = {
     'gdn-demo': dict(seq_len=256, batch_size=8, lr=2e-3, max_tokens=6_000_000, max_minutes=70.0, seed=0, num_threads=1, eval_every=200),
     'mamba2-demo': dict(seq_len=256, batch_size=8, lr=2e-3, max_tokens=6_000_000, max_minutes=70.0, seed=0, num_threads=1, eval_every=200),
-    'rwkv7-demo': dict(seq_len=256, batch_size=8, lr=2e-3, max_tokens=163_840, max_minutes=45.0, seed=0, num_threads=1, eval_every=40,
-                       probe_windows=8, final_windows=32, log_every=10),
+    'rwkv7-demo': dict(seq_len=256, batch_size=8, lr=2e-3, max_tokens=6_000_000, max_minutes=18.0, seed=0, num_threads=1, eval_every=100,
+                       probe_windows=16, final_windows=64, log_every=20),
 }
 
 def _check_demo_name(name):
