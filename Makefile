@@ -41,10 +41,12 @@ readme-check: $(STAMP)
 
 test: clean-check sync-check readme-check nbtest pytest
 
-# both demo models, one report each (demo_report/gdn-demo, demo_report/mamba2-demo); --force replaces an earlier demo report there
+# the three demo models, one report each (demo_report/gdn-demo, demo_report/mamba2-demo, demo_report/rwkv7-demo);
+# --force replaces an earlier demo report there
 demo: $(STAMP)
 	$(BIN)/writesae demo --model gdn-demo --out demo_report/gdn-demo --force
 	$(BIN)/writesae demo --model mamba2-demo --out demo_report/mamba2-demo --force
+	$(BIN)/writesae demo --model rwkv7-demo --out demo_report/rwkv7-demo --force
 
 export: $(STAMP)
 	$(BIN)/nbdev_export

@@ -56,6 +56,28 @@ def _model_config(name_or_path:str, local:bool):
     return config
 
 # %% ../nbs/09_cli.ipynb
+def _check_model_files(p:Path):
+    if not any((p / f).is_file() for f in TOKENIZER_FILES): raise ValueError(f"model folder {p} has no tokenizer files ({', '.join(TOKENIZER_FILES)})")
+    if not any(p.glob('*.safetensors')) and not any(p.glob('pytorch_model*.bin')): raise ValueError(f"model folder {p} has no weights (*.safetensors or pytorch_model*.bin)")
+
+def _rwkv7_folder(path) -> bool:
+    "Is `path` a folder holding an RWKV-7 (fla-format `config.json`), which transformers cannot load?"
+    p = Path(path) / 'config.json'
+    try: rec = json.loads(p.read_text()) if p.is_file() else {}
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError): return False
+    return isinstance(rec, dict) and (rec.get('model_type') == 'rwkv7' or 'RWKV7ForCausalLM' in (rec.get('architectures') or []))
+
+def _load_rwkv7_folder(p:Path, dev, dtype):
+    "An fla-format RWKV-7 folder through writesae's own model (`writesae.rwkv7.load_rwkv7`)."
+    from transformers import AutoTokenizer
+    from writesae.rwkv7 import load_rwkv7
+    _check_model_files(p)
+    model = load_rwkv7(p, dtype=dtype).to(dev).eval()
+    try: tok = AutoTokenizer.from_pretrained(str(p), local_files_only=True)
+    except (OSError, ValueError) as e: raise ValueError(f"model folder {p}: its tokenizer cannot be loaded ({_first_line(e)})") from None
+    return model, tok
+
+# %% ../nbs/09_cli.ipynb
 def load_host_model(name_or_path:str, # demo name, local folder or hub id
                     device:str='cpu', # torch device
                     dtype=torch.float32, # parameter dtype
@@ -67,11 +89,9 @@ def load_host_model(name_or_path:str, # demo name, local folder or hub id
     local = Path(name_or_path).exists()
     if not local and (name_or_path.startswith(('.', '/')) or not _HUB_ID.match(name_or_path)):
         raise ValueError(f"model {name_or_path!r} is neither a demo name ({', '.join(DEMO_NAMES)}), an existing folder, nor a hub id 'org/name'")
+    if local and _rwkv7_folder(name_or_path): return _load_rwkv7_folder(Path(name_or_path), dev, dtype)
     config = _model_config(name_or_path, local)
-    if local:
-        p = Path(name_or_path)
-        if not any((p / f).is_file() for f in TOKENIZER_FILES): raise ValueError(f"model folder {p} has no tokenizer files ({', '.join(TOKENIZER_FILES)})")
-        if not any(p.glob('*.safetensors')) and not any(p.glob('pytorch_model*.bin')): raise ValueError(f"model folder {p} has no weights (*.safetensors or pytorch_model*.bin)")
+    if local: _check_model_files(Path(name_or_path))
     from transformers import AutoModelForCausalLM, AutoTokenizer
     where = f"model folder {name_or_path}" if local else f"model {name_or_path!r}"
     try:

@@ -23,7 +23,7 @@ class Propagation(NamedTuple):
     positions:Tensor # [n] absolute positions t0..t
     states:Tensor # [B,n,d_k,d_v] deltaS_s (the change of the stored state after position s)
     reads:Tensor # [B,n,d_v] deltao_s = deltaS_s^T q_s (zero at t0 when first_read='next')
-    gain:Tensor # [B,n] G_s = prod_{u=t0+1..s} decay_u (1 at s=t0)
+    gain:Tensor # [B,n] G_s = prod_{u=t0+1..s} decay_u (1 at s=t0); [B,n,d_k] for a vector decay (RWKV-7)
 
 def _span(cap, t0, t):
     "Relative indices of t0 and t in `cap`, validated."
@@ -48,10 +48,10 @@ def decay_gain(cap, # a `CellCapture` (or anything with positions and decay [B,T
                t0:int, # position of the perturbation
                t:int, # last position
               ) -> Tensor:
-    "G_s = prod_{u=t0+1..s} decay_u for s = t0..t, [B, t-t0+1] (accumulated in fp64)."
+    "G_s = prod_{u=t0+1..s} decay_u for s = t0..t, [B, t-t0+1] ([B, t-t0+1, d_k] for a vector decay), accumulated in fp64."
     i0, i1 = _span(cap, t0, t)
     a = cap.decay[:, i0 + 1:i1 + 1].double()
-    one = torch.ones(a.shape[0], 1, dtype=torch.float64, device=a.device)
+    one = torch.ones(a.shape[0], 1, *a.shape[2:], dtype=torch.float64, device=a.device)
     return torch.cat([one, torch.cumprod(a, 1)], 1).float()
 
 def _reads(states, cap, i0, i1, first_read):
@@ -72,7 +72,12 @@ def propagate_exact(cap, # `CellCapture` of the unedited forward (q, k, strength
     dS = _check_delta(cap, delta)
     out = [dS]
     for s in range(i0 + 1, i1 + 1):
-        a, k = cap.decay[:, s, None, None].float(), cap.k[:, s].float()
+        a, k = cap.decay[:, s].float(), cap.k[:, s].float()
+        a = a[:, None, None] if a.dim() == 1 else a[:, :, None]  # a vector decay (RWKV-7) scales the key rows
+        if getattr(cap, 'kk', None) is not None:  # RWKV-7: deltaS_s = (diag(w_s) - (a_s kk_s) kk_s^T) deltaS_{s-1}
+            kk, ra = cap.kk[:, s].float(), cap.a[:, s].float()
+            dS = a * dS - (ra * kk)[:, :, None] * torch.einsum('bk,bkv->bv', kk, dS)[:, None, :]
+            out.append(dS); continue
         if erase:
             b = cap.strength[:, s, None, None].float()
             dS = dS - b * k[:, :, None] * torch.einsum('bk,bkv->bv', k, dS)[:, None, :]
@@ -90,7 +95,7 @@ def rank1_approx(cap, # `CellCapture` of the unedited forward
     "The paper's approximation deltaS_s = G_s delta (cross term dropped) and its reads, s = t0..t."
     i0, i1 = _span(cap, t0, t)
     G = decay_gain(cap, t0, t)
-    states = G[..., None, None] * _check_delta(cap, delta)[:, None]
+    states = (G[..., None, None] if G.dim() == 2 else G[..., :, None]) * _check_delta(cap, delta)[:, None]
     return Propagation(cap.positions[i0:i1 + 1], states, _reads(states, cap, i0, i1, first_read), G)
 
 # %% ../nbs/13_closed_form.ipynb
@@ -211,7 +216,7 @@ class Prediction(NamedTuple):
     "Three predictors and their factors for one (passage, atom, t0), per unit eps, at `positions` x `tokens`."
     positions:Tensor # [n] absolute positions t
     tokens:Tensor # [n,m] eval token ids
-    gain:Tensor # [n] G_t = prod_{s=t0+1..t} decay_s
+    gain:Tensor # [n] G_t = prod_{s=t0+1..t} decay_s ([n,d_k] for a vector decay)
     key_read:Tensor # [n,r] <key_factor_r, q_t>
     value_logit:Tensor # [n,m,r] <W_U[tok], W_O[h] value_factor_r>
     factor_product:Tensor # [n,m] sum_r key_read * value_logit
@@ -262,7 +267,10 @@ def predict(adapter, # host adapter
         nd = base.norm_input.device
         dy = norm_jvp(norm, base, pos.to(nd), d_o.to(nd), cell.head, d_v).to(dev)
         nrm = torch.einsum('nmd,nd->nm', U, dy @ W_all.T)
-    return Prediction(pos, tokens, G, key_read, value_logit, fp, G[:, None] * fp, lin, nrm)
+    if G.dim() == 1: rank1 = G[:, None] * fp
+    else:  # vector decay (RWKV-7): the gain acts per key coordinate, inside the key read: <key_factor * G_t, q_t>
+        rank1 = (((cap.q[0, pos - int(cap.positions[0])].float() * G) @ kf.T)[:, None, :] * value_logit).sum(-1)
+    return Prediction(pos, tokens, G, key_read, value_logit, fp, rank1, lin, nrm)
 
 # %% ../nbs/13_closed_form.ipynb
 PREDICTORS = ('rank1', 'exact_linear', 'exact_norm', 'full_linear')
@@ -402,7 +410,7 @@ def closed_form_test(adapter, # host adapter (`writesae.hosts.host_for`)
                     for n, t in enumerate(pos):
                         for m, rk in enumerate(ranks):
                             records.append(dict(atom=aid, eps=eps, passage=j, t0=t0, t=t, lag=t - t0, token_rank=int(rk),
-                                token=int(toks[n, m]), gain=float(pr.gain[n]), key_read=_scalar_or_list(pr.key_read[n]),
+                                token=int(toks[n, m]), gain=_scalar_or_list(pr.gain[n]), key_read=_scalar_or_list(pr.key_read[n]),
                                 value_logit=_scalar_or_list(pr.value_logit[n, m]), factor_product=float(pr.factor_product[n, m]),
                                 pred_rank1=eps * float(pr.rank1[n, m]), pred_exact_linear=eps * float(pr.exact_linear[n, m]),
                                 pred_exact_norm=eps * float(pr.exact_norm[n, m]), measured=float(meas[n, m])))

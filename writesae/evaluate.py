@@ -81,6 +81,10 @@ def _partition(codes, sae, cfg):
     regs = [r['atom'] for r in rows if r['cls'] == 'register']
     return dict(atoms=rows, medians=med, mixture=mix, null_medians=null, registers=regs)
 
+def _engine_for(adapter) -> str:
+    "The replay engine for this host: the fast cached replays where the family supports them, else whole-passage forwards."
+    return 'fast' if getattr(adapter, 'fast_replay', True) else 'reference'
+
 @torch.no_grad()
 def evaluate_cell(adapter, # host adapter of the model
                   sae, # the WriteSAE (or any variant) of `cell`
@@ -122,7 +126,8 @@ def evaluate_cell(adapter, # host adapter of the model
     t1 = time.time()
     firings = select_firings(codes, cfg.max_per_atom, cfg.max_per_passage, cfg.horizon, cfg.first_read, cfg.seed)
     recs = replacement_records(adapter, sae, cell, passages, firings=firings, amplitude=cfg.amplitude, what=cfg.what,
-                               first_read=cfg.first_read, horizon=cfg.horizon, kl_direction=cfg.kl_direction, seed=cfg.seed, meta=meta)
+                               first_read=cfg.first_read, horizon=cfg.horizon, kl_direction=cfg.kl_direction, seed=cfg.seed, meta=meta,
+                               engine=_engine_for(adapter))
     for r in recs: r['cls'] = cls.get(r['atom'])
     out['replacement'] = dict(records=recs, summary=stats.replacement_summary(recs, cfg.n_resamples, cfg.n_permutations, cfg.seed))
     wins = [int(r['kl_atom'] < r['kl_delete']) for r in recs]
@@ -140,8 +145,9 @@ def evaluate_cell(adapter, # host adapter of the model
         t1 = time.time()
         mn = recs if cfg.amplitude == 'matched_norm' else replacement_records(
             adapter, sae, cell, passages, firings=firings, amplitude='matched_norm', what='write', first_read=cfg.first_read,
-            kl_direction=cfg.kl_direction, seed=cfg.seed, meta=meta)
-        fl = flat_svd_records(adapter, flat_sae, cell, passages, firings, first_read=cfg.first_read, kl_direction=cfg.kl_direction, seed=cfg.seed)
+            kl_direction=cfg.kl_direction, seed=cfg.seed, meta=meta, engine=_engine_for(adapter))
+        fl = flat_svd_records(adapter, flat_sae, cell, passages, firings, first_read=cfg.first_read, kl_direction=cfg.kl_direction, seed=cfg.seed,
+                              engine=_engine_for(adapter))
         row = lambda rs: dict(n=len(rs), win=stats.win_rate([r['kl_atom'] for r in rs], [r['kl_delete'] for r in rs]),
                               strict_chain=stats.strict_chain_rate(*([r[f'kl_{a}'] for r in rs] for a in ('atom', 'delete', 'random'))),
                               median_kl={a: float(np.median([r[f'kl_{a}'] for r in rs])) for a in ('atom', 'delete', 'random')})
@@ -206,7 +212,8 @@ def sweep_heads(adapter, # host adapter
         try: fs = select_firings(codes, cfg.max_per_atom, cfg.max_per_passage, cfg.horizon, cfg.first_read, cfg.seed)
         except ValueError as e: rows.append(dict(head=h, n=0, skipped=str(e))); continue
         recs = replacement_records(adapter, saes[h], Cell(layer, h), passages, firings=fs, amplitude=cfg.amplitude, what=cfg.what,
-                                   first_read=cfg.first_read, horizon=cfg.horizon, kl_direction=cfg.kl_direction, seed=cfg.seed)
+                                   first_read=cfg.first_read, horizon=cfg.horizon, kl_direction=cfg.kl_direction, seed=cfg.seed,
+                                   engine=_engine_for(adapter))
         a, d, r = ([x[f'kl_{arm}'] for x in recs] for arm in ('atom', 'delete', 'random'))
         w = stats.win_rate(a, d)
         rows.append(dict(head=h, n=len(recs), n_alive=int((codes.fire_counts() > 0).sum()), rate=w['rate'], ci_lo=w['ci_lo'], ci_hi=w['ci_hi'],

@@ -14,7 +14,7 @@ from fastcore.basics import patch
 # %% auto 0
 __all__ = ['EDIT_KINDS', 'FIRST_READS', 'HOST_FAMILIES', 'SUPPORTED', 'HOST_MODEL_TYPES', 'Cell', 'as_cell', 'Edit',
            'CellCapture', 'Capture', 'torch_kernel', 'choose_kernel', 'HostAdapter', 'GatedDeltaNetHost', 'Mamba2Host',
-           'host_for', 'host_family_of_config', 'tiny_host_model']
+           'host_for', 'register_host', 'host_family_of_config', 'tiny_host_model']
 
 # %% ../nbs/00_hosts.ipynb
 EDIT_KINDS = ('delete', 'replace', 'add')
@@ -48,11 +48,13 @@ class CellCapture:
     k:Tensor # [B,T,d_k] key (GDN: L2-normalised, GQA-repeated; Mamba-2: B)
     v:Tensor # [B,T,d_v] value (Mamba-2: x)
     strength:Tensor # [B,T] write strength (GDN beta; Mamba-2 dt)
-    decay:Tensor # [B,T] state decay (GDN exp(g); Mamba-2 exp(dt*A))
+    decay:Tensor # [B,T] state decay (GDN exp(g); Mamba-2 exp(dt*A)); [B,T,d_k] for a vector decay (RWKV-7 w)
     final_state:Tensor # [B,d_k,d_v] state after the last position (equals the cache's recurrent state)
     initial_state:Tensor # [B,d_k,d_v] state before the first captured position (zeros for a fresh sequence)
     positions:Tensor # [T] absolute positions of the captured tokens
     states:Tensor|None=None # [B,T,d_k,d_v] S_t after the write (and any edit) at t, if asked for
+    a:Tensor|None=None # [B,T,d_k] RWKV-7 in-context rate (None for other families)
+    kk:Tensor|None=None # [B,T,d_k] RWKV-7 normalised erase key (None for other families)
 
     @property
     def write(self) -> Tensor:
@@ -60,10 +62,10 @@ class CellCapture:
         return self.strength[..., None, None] * self.k[..., :, None] * self.v[..., None, :]
 
     def update(self) -> Tensor:
-        "Effective write S_t - decay_t S_{t-1}, [B,T,d_k,d_v]; needs states."
+        "Effective write S_t - decay_t S_{t-1} (decay_t diagonal when it is a vector), [B,T,d_k,d_v]; needs states."
         if self.states is None: raise ValueError("update() needs the states: capture with states=True")
         prev = torch.cat([self.initial_state[:, None], self.states[:, :-1]], 1)
-        return self.states - self.decay[..., None, None] * prev
+        return self.states - (self.decay[..., None, None] if self.decay.dim() == 2 else self.decay[..., :, None]) * prev
 
 class Capture(dict):
     "Mapping Cell -> CellCapture, plus the logits and the cache of the captured forward."
@@ -139,7 +141,8 @@ class _Session:
             cap[cell] = CellCapture(q=cat('q'), k=cat('k'), v=cat('v'), strength=cat('strength'), decay=cat('decay'),
                                     final_state=recs[-1]['final_state'], initial_state=recs[0]['initial_state'],
                                     positions=torch.cat([r['positions'] for r in recs]),
-                                    states=cat('states') if self.states else None)
+                                    states=cat('states') if self.states else None,
+                                    **{k: cat(k) for k in ('a', 'kk') if k in recs[0]})
         return cap
 
 def _delta(kind, matrix, pieces, i, p):
@@ -155,6 +158,7 @@ class HostAdapter:
     family:str = ''
     write_rank:int = 1
     erase:bool = False  # the recurrence has an erase term -strength k k^T decay S_{t-1} (GDN)
+    fast_replay:bool = True  # the cached-replay ('fast') engine of writesae.substitution serves it (transformers caches)
     _kernels:tuple = ()  # transformers' module-level kernel functions the family's layer calls
     _layer_suffix:str = ''  # class-name suffix of the family's recurrent layer
 
@@ -390,11 +394,7 @@ class HostAdapter:
         if sess.states:
             S, states = S0.clone(), []
             for t in range(T):
-                a, b = P['decay'][:, t, :, None, None], P['strength'][:, t, :, None, None]
-                k_t, v_t = P['k'][:, t], P['v'][:, t]
-                S = a * S
-                if self.erase: S = S - b * k_t[..., :, None] * torch.einsum('bnk,bnkv->bnv', k_t, S)[..., None, :]
-                S = S + b * k_t[..., :, None] * v_t[..., None, :]
+                S = self._step(S, P, t)
                 for h, kind, M in ed.get(t, []):
                     if h in cap_heads:
                         j = cap_heads.index(h)
@@ -408,6 +408,14 @@ class HostAdapter:
                        positions=torch.arange(t0, t0 + T, device=P['k'].device))
             if states is not None: rec['states'] = states[:, :, j].detach()
             sess.records.setdefault(Cell(L, h), []).append(rec)
+
+    def _step(self, S, P, t):
+        "One explicit step of the recurrence for the captured heads: S [B,n,d_k,d_v] -> S_t (fp32)."
+        a, b = P['decay'][:, t, :, None, None], P['strength'][:, t, :, None, None]
+        k_t, v_t = P['k'][:, t], P['v'][:, t]
+        S = a * S
+        if self.erase: S = S - b * k_t[..., :, None] * torch.einsum('bnk,bnkv->bnv', k_t, S)[..., None, :]
+        return S + b * k_t[..., :, None] * v_t[..., None, :]
 
     # --- high-level methods
     @staticmethod
@@ -636,9 +644,19 @@ def host_for(model) -> HostAdapter:
     raise TypeError(f"{type(model).__name__} has no matrix-state layer writesae supports; supported families: {SUPPORTED}")
 
 # %% ../nbs/00_hosts.ipynb
+def register_host(name:str, # family name (`HostAdapter.family`)
+                  cls:type, # the HostAdapter subclass
+                  description:str, # what it serves, for the error listing supported families
+                 ):
+    "Make `host_for` recognise another family's layers."
+    global SUPPORTED
+    if name not in HOST_FAMILIES: SUPPORTED = f"{SUPPORTED}, {name} ({description})"
+    HOST_FAMILIES[name] = cls
+
+# %% ../nbs/00_hosts.ipynb
 HOST_MODEL_TYPES = {**{t: 'gated_deltanet' for t in ('qwen3_5', 'qwen3_5_text', 'qwen3_5_moe', 'qwen3_5_moe_text', 'qwen3_next',
                                                      'olmo_hybrid', 'qwen4_exp', 'qwen4_exp_text')},
-                    'mamba2': 'mamba2'}
+                    'mamba2': 'mamba2', 'rwkv7': 'rwkv7'}  # rwkv7: writesae's own pure-torch model (`writesae.rwkv7`)
 
 def host_family_of_config(config) -> str:
     "The host family of a transformers config (from its `model_type`); a one-line ValueError for a model writesae cannot host."

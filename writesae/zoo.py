@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from .corpus import load_corpus, load_tokenizer, zoo_data_dir
+from .rwkv7 import RWKV7Config, RWKV7ForCausalLM, load_rwkv7
 
 # %% auto 0
 __all__ = ['DEMO_NAMES', 'FAMILIES', 'DEMO_TRAINING', 'demo_config', 'tiny_config', 'family_of', 'model_class', 'build_model',
@@ -16,8 +17,8 @@ __all__ = ['DEMO_NAMES', 'FAMILIES', 'DEMO_TRAINING', 'demo_config', 'tiny_confi
            'load_host', 'evaluate_host', 'train_host', 'continue_text', 'build_demo', 'load_demo']
 
 # %% ../nbs/05_zoo.ipynb
-DEMO_NAMES = ('gdn-demo', 'mamba2-demo')
-FAMILIES = ('gdn', 'mamba2')
+DEMO_NAMES = ('gdn-demo', 'mamba2-demo', 'rwkv7-demo')
+FAMILIES = ('gdn', 'mamba2', 'rwkv7')
 
 def _family_config(family:str, vocab_size:int, hidden:int, n_layers:int, pattern=None, heads:int=4, key_heads:int=2,
                    head_dim:int=64, intermediate:int|None=None, state_size:int=64):
@@ -42,6 +43,7 @@ def demo_config(name:str, # one of `DEMO_NAMES`
     "The transformers config of a shipped demo host."
     if name == 'gdn-demo': return _family_config('gdn', vocab_size, hidden=256, n_layers=6)
     if name == 'mamba2-demo': return _family_config('mamba2', vocab_size, hidden=256, n_layers=8)
+    if name == 'rwkv7-demo': return RWKV7Config(vocab_size=vocab_size, hidden_size=256, num_hidden_layers=4, head_dim=64, intermediate_size=768, gate_low_rank_dim=64)
     raise ValueError(f"unknown demo model {name!r}; available: {DEMO_NAMES}")
 
 def tiny_config(family:str, # 'gdn' or 'mamba2'
@@ -51,6 +53,8 @@ def tiny_config(family:str, # 'gdn' or 'mamba2'
     if family == 'gdn': return _family_config('gdn', vocab_size, hidden=32, n_layers=2, pattern=['linear_attention', 'full_attention'],
                                               heads=2, key_heads=1, head_dim=16, intermediate=64)
     if family == 'mamba2': return _family_config('mamba2', vocab_size, hidden=32, n_layers=2, head_dim=16, state_size=16)
+    if family == 'rwkv7': return RWKV7Config(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2, head_dim=16, intermediate_size=64,
+                                             decay_low_rank_dim=8, a_low_rank_dim=8, v_low_rank_dim=8, gate_low_rank_dim=8)
     raise ValueError(f"unknown family {family!r}; available: {FAMILIES}")
 
 def family_of(config) -> str:
@@ -58,12 +62,13 @@ def family_of(config) -> str:
     mt = getattr(config, 'model_type', None)
     if mt in ('qwen3_5_text', 'qwen3_5'): return 'gdn'
     if mt == 'mamba2': return 'mamba2'
+    if mt == 'rwkv7': return 'rwkv7'
     raise ValueError(f"model type {mt!r} is not a zoo family (qwen3_5_text, mamba2)")
 
 def model_class(config):
     "The causal-LM class for a config."
     from transformers import Qwen3_5ForCausalLM, Mamba2ForCausalLM
-    return {'gdn': Qwen3_5ForCausalLM, 'mamba2': Mamba2ForCausalLM}[family_of(config)]
+    return {'gdn': Qwen3_5ForCausalLM, 'mamba2': Mamba2ForCausalLM, 'rwkv7': RWKV7ForCausalLM}[family_of(config)]
 
 def build_model(config, # a config from `demo_config` / `tiny_config`
                 seed:int=0, # initialisation seed
@@ -164,6 +169,9 @@ def load_host(path, # a folder written by `save_host`
     from transformers import AutoConfig, AutoTokenizer
     path = Path(path)
     if not (path/'config.json').exists(): raise FileNotFoundError(f"no config.json in {path}")
+    if json.loads((path/'config.json').read_text()).get('model_type') == 'rwkv7':  # writesae's own RWKV-7, not a transformers class
+        model = load_rwkv7(path, dtype=dtype).to(device).eval()
+        return model, (AutoTokenizer.from_pretrained(str(path), local_files_only=True) if (path/'tokenizer.json').exists() else None)
     config = AutoConfig.from_pretrained(str(path), local_files_only=True)
     model = model_class(config).from_pretrained(str(path), local_files_only=True, dtype=dtype).to(device).eval()
     tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True) if (path/'tokenizer.json').exists() else None
@@ -298,6 +306,8 @@ def continue_text(model, # a causal LM
 DEMO_TRAINING = {
     'gdn-demo': dict(seq_len=256, batch_size=8, lr=2e-3, max_tokens=6_000_000, max_minutes=70.0, seed=0, num_threads=1, eval_every=200),
     'mamba2-demo': dict(seq_len=256, batch_size=8, lr=2e-3, max_tokens=6_000_000, max_minutes=70.0, seed=0, num_threads=1, eval_every=200),
+    'rwkv7-demo': dict(seq_len=256, batch_size=8, lr=2e-3, max_tokens=6_000_000, max_minutes=18.0, seed=0, num_threads=1, eval_every=100,
+                       probe_windows=16, final_windows=64, log_every=20),
 }
 
 def _check_demo_name(name):
