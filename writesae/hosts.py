@@ -482,6 +482,10 @@ def generate(self:HostAdapter, input_ids, max_new_tokens:int, edits=(), first_re
     V = self.unembedding().shape[0]
     for name, t in (('eos_token_id', eos_token_id), ('pad_token_id', pad_token_id)):
         if t is not None and (isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < V): raise ValueError(f"{name} {t!r} out of range (0..{V - 1})")
+    from transformers import GenerationMixin
+    if not isinstance(self.model, GenerationMixin):  # writesae's own RWKV-7: greedy / temperature / top-k sampling, no padding
+        for name, bad in (('top_p', top_p is not None), ('return_logits', return_logits), ('a padded attention_mask', not bool(mask.all()))):
+            if bad: raise ValueError(f"{name} is not supported by {type(self.model).__name__}.generate")
     last = input_ids.shape[1] + max_new_tokens - 2
     rules = []
     if callable(interventions): rules = [interventions]  # a rule built by `writesae.interventions.compile_interventions`
@@ -497,6 +501,7 @@ def generate(self:HostAdapter, input_ids, max_new_tokens:int, edits=(), first_re
         if seed is not None: torch.manual_seed(seed)
         out = self.model.generate(input_ids, attention_mask=mask, max_new_tokens=max_new_tokens, pad_token_id=pad, use_cache=True,
                                   return_dict_in_generate=True, output_logits=return_logits, **kw, **kwargs)
+    if isinstance(out, Tensor): return out  # a model whose generate returns ids only (checked above)
     return (out.sequences, torch.stack(out.logits, 1).float()) if return_logits else out.sequences
 
 # %% ../nbs/00_hosts.ipynb
