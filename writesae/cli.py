@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from .files import check_output_dir, check_output_file, remove_leftovers, save_safetensors, read_marker
+from .sae import HUB_ID
 
 # %% auto 0
 __all__ = ['TOKENIZER_FILES', 'STATE_KEYS', 'check_device', 'load_host_model', 'save_states', 'is_states_file', 'load_states',
@@ -32,7 +33,6 @@ def check_device(device:str, flag:str='--device') -> torch.device:
 
 # %% ../nbs/09_cli.ipynb
 TOKENIZER_FILES = ('tokenizer.json', 'tokenizer_config.json', 'vocab.json', 'tokenizer.model')
-_HUB_ID = re.compile(r'^[A-Za-z0-9][\w.-]*/[\w.-]+$')
 
 def _first_line(e: BaseException) -> str: return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
@@ -87,7 +87,7 @@ def load_host_model(name_or_path:str, # demo name, local folder or hub id
     dev = check_device(device)
     if name_or_path in DEMO_NAMES: return load_demo(name_or_path, device=dev, dtype=dtype)
     local = Path(name_or_path).exists()
-    if not local and (name_or_path.startswith(('.', '/')) or not _HUB_ID.match(name_or_path)):
+    if not local and (name_or_path.startswith(('.', '/')) or not HUB_ID.match(name_or_path)):
         raise ValueError(f"model {name_or_path!r} is neither a demo name ({', '.join(DEMO_NAMES)}), an existing folder, nor a hub id 'org/name'")
     if local and _rwkv7_folder(name_or_path): return _load_rwkv7_folder(Path(name_or_path), dev, dtype)
     config = _model_config(name_or_path, local)

@@ -21,7 +21,7 @@ import writesae
 from .files import atomic_dir, atomic_file, temp_path, safetensors_bytes, tensors_digest
 
 # %% auto 0
-__all__ = ['SPARSITIES', 'CENTERS', 'ENCODER_INPUTS', 'SAE_VARIANTS', 'CONFIG_NAME', 'WEIGHTS_NAME', 'SAEConfig',
+__all__ = ['SPARSITIES', 'CENTERS', 'ENCODER_INPUTS', 'SAE_VARIANTS', 'CONFIG_NAME', 'WEIGHTS_NAME', 'HUB_ID', 'SAEConfig',
            'register_variant', 'WriteSAEConfig', 'FlatSAEConfig', 'MatrixSAEConfig', 'TiedWriteSAEConfig',
            'BilinearFlatSAEConfig', 'SAECodes', 'SAEOutput', 'JumpReLUFn', 'StepFn', 'BilinearEncoderFn', 'SAE',
            'reset_adam_moments', 'register_sae', 'WriteSAE', 'FlatSAE', 'MatrixSAE', 'BilinearFlatSAE', 'TiedWriteSAE',
@@ -705,13 +705,13 @@ def save_pretrained(self:SAE, save_directory, meta:dict|None=None, extra_files:d
     return atomic_dir(d, build)
 
 # %% ../nbs/02_sae.ipynb
-_HUB_ID = re.compile(r'^[A-Za-z0-9][\w.-]*/[\w.-]+$')
+HUB_ID = re.compile(r'^[A-Za-z0-9][\w.-]*/[\w.-]+$')  # a Hugging Face repo id 'owner/name'
 
 def _resolve_dir(path_or_id, revision=None):
     p = Path(path_or_id)
     if p.is_dir(): return p
     if p.exists(): raise ValueError(f"{p} is a file; load_sae expects a checkpoint directory (use load_legacy_checkpoint for .pt files)")
-    if not _HUB_ID.match(str(path_or_id)):
+    if not HUB_ID.match(str(path_or_id)):
         raise FileNotFoundError(f"no checkpoint directory {str(path_or_id)!r} (and it is not a hub id 'owner/name')")
     from huggingface_hub import snapshot_download
     return Path(snapshot_download(str(path_or_id), revision=revision, allow_patterns=[CONFIG_NAME, WEIGHTS_NAME]))

@@ -11,6 +11,7 @@ from torch import Tensor
 from fastcore.basics import patch
 import writesae
 from .hosts import Cell, as_cell, host_for
+from .files import atomic_file, TMP_TAG
 
 # %% auto 0
 __all__ = ['RECURRENCES', 'STORE_FORMAT', 'MODES', 'STORE_DTYPES', 'Recurrence', 'GatedDeltaRule', 'Mamba2Rule', 'recurrence_for',
@@ -98,18 +99,9 @@ def _sha256_file(path, bufsize=1 << 22) -> str:
 
 def _sha256_json(obj) -> str: return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
 
-def _tmp_path(path:Path) -> Path: return path.parent / f".tmp-{path.name}-{uuid.uuid4().hex[:8]}"
-
 def atomic_write(path, write): # `write(tmp_path)` fills the temporary file
-    "Write `path` through a temporary file in the same folder and `os.replace`; the temporary is removed on any error."
-    path = Path(path); tmp = _tmp_path(path)
-    try:
-        write(tmp)
-        with open(tmp, 'rb') as f: os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True); raise
-    return path
+    "Write `path` through a temporary sibling and `os.replace` (`writesae.files.atomic_file`); the temporary is removed on any error."
+    return atomic_file(path, write)
 
 # %% ../nbs/06_store.ipynb
 def model_fingerprint(model) -> dict:
@@ -260,7 +252,7 @@ def _open_for_capture(out:Path, settings:dict) -> dict:
             what = '; '.join(f"{k}: stored {_short(a)}, now {_short(b)}" for k, a, b in ((k, *v) for k, v in diff.items()))
             raise ValueError(f"store {out} was captured with other settings ({what}); use a new folder")
         return man
-    if out.exists() and (not out.is_dir() or any(not p.name.startswith('.tmp-') for p in out.iterdir())):
+    if out.exists() and (not out.is_dir() or any(TMP_TAG not in p.name for p in out.iterdir())):
         raise ValueError(f"{out} exists and is not a writesae store (no manifest.json); choose a new or empty folder")
     out.mkdir(parents=True, exist_ok=True)
     n, sp = settings['n_passages'], settings['shard_passages']
@@ -268,7 +260,8 @@ def _open_for_capture(out:Path, settings:dict) -> dict:
                 n_shards=math.ceil(n / sp), complete=False)
 
 def _remove_temporaries(out:Path):
-    for p in out.glob('.tmp-*'): p.unlink(missing_ok=True)
+    for p in out.iterdir():
+        if TMP_TAG in p.name: p.unlink(missing_ok=True)
 
 def capture_store(out_dir, # store folder (created; an existing store with the same settings is continued)
                   model, # a host model (any family `writesae.hosts.host_for` supports)
