@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install test demo export clean-check sync-check readme-check nbtest pytest readme bench plain-install
+.PHONY: install test demo export clean-check sync-check readme-check nbtest pytest readme bench plain-install app
 
 $(STAMP): settings.ini setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -47,6 +47,11 @@ demo: $(STAMP)
 	$(BIN)/writesae demo --model gdn-demo --out demo_report/gdn-demo --force
 	$(BIN)/writesae demo --model mamba2-demo --out demo_report/mamba2-demo --force
 	$(BIN)/writesae demo --model rwkv7-demo --out demo_report/rwkv7-demo --force
+
+# the steering app (nbs/21_steering_app.ipynb) as a standalone page on http://127.0.0.1:8866 (Voila; Ctrl-C stops it)
+APP_PORT ?= 8866
+app: $(STAMP)
+	$(BIN)/voila nbs/21_steering_app.ipynb --no-browser --port=$(APP_PORT) --Voila.ip=127.0.0.1
 
 export: $(STAMP)
 	$(BIN)/nbdev_export

@@ -13,7 +13,7 @@ from .sae import HUB_ID
 
 # %% auto 0
 __all__ = ['TOKENIZER_FILES', 'STATE_KEYS', 'check_device', 'load_host_model', 'save_states', 'is_states_file', 'load_states',
-           'resolve_sae_dir', 'parser', 'run', 'main']
+           'resolve_sae_dir', 'sae_model_cell', 'load_sae_host', 'parser', 'run', 'main']
 
 # %% ../nbs/09_cli.ipynb
 def check_device(device:str, flag:str='--device') -> torch.device:
@@ -257,6 +257,31 @@ def _same_model(a_:str, b_:str) -> bool:
     return pa.exists() and pb.exists() and pa.resolve() == pb.resolve()
 
 # %% ../nbs/09_cli.ipynb
+def sae_model_cell(a, sae_dir:Path) -> tuple:
+    "(model name, (layer, head)) for the SAE in `sae_dir`: --model/--layer/--head where given, else what the checkpoint records; checked against it."
+    from writesae.sae import load_meta
+    meta = load_meta(sae_dir).get('meta') or {}
+    host = meta.get('host') or {}
+    model_name = a.model or host.get('model')
+    if model_name is None: raise ValueError(f"--model is needed: the checkpoint {sae_dir} records no model")
+    if a.model is not None and host.get('model') is not None and not _same_model(a.model, host['model']):
+        raise ValueError(f"--model {a.model!r} is not the model the SAE was trained on ({host['model']!r}); drop --model to use that one")
+    layer, head = a.layer, a.head
+    if (layer is None or head is None) and host.get('cell') is not None:
+        layer = host['cell'][0] if layer is None else layer; head = host['cell'][1] if head is None else head
+    if layer is None or head is None: raise ValueError("--layer and --head are needed: the SAE checkpoint records no cell")
+    return model_name, (layer, head), meta
+
+def load_sae_host(a, sae_dir:Path, model_name:str, cell:tuple, meta:dict) -> tuple:
+    "Load the model (checked against the config digest the SAE's capture recorded) and its adapter: (adapter, tokenizer, cell)."
+    from writesae.hosts import host_for, Cell
+    host = meta.get('host') or {}
+    model, tok = load_host_model(model_name, device=a.device)
+    if host.get('model_config_sha256') and _config_digest(model.config) != host['model_config_sha256']:
+        raise ValueError(f"model {model_name!r} has another config than the one the SAE was captured from (digest {host['model_config_sha256']})")
+    adapter = host_for(model)
+    return adapter, tok, adapter.check_cell(Cell(*cell))
+
 def _cmd_evaluate(a):
     from writesae.hosts import host_for, Cell
     from writesae.demo import _passages
@@ -268,23 +293,10 @@ def _cmd_evaluate(a):
     sae_dir = resolve_sae_dir(a.sae)
     flat_dir = resolve_sae_dir(a.flat, '--flat') if a.flat else None
     out = check_output_dir(a.out, 'evaluate', force=a.force, inputs={'--sae': sae_dir, '--flat': flat_dir, '--text': a.text})
-    meta = load_meta(sae_dir).get('meta') or {}
-    host = meta.get('host') or {}
-    model_name = a.model or host.get('model')
-    if model_name is None: raise ValueError(f"--model is needed: the checkpoint {sae_dir} records no model")
-    if a.model is not None and host.get('model') is not None and not _same_model(a.model, host['model']):
-        raise ValueError(f"--model {a.model!r} is not the model the SAE was trained on ({host['model']!r}); drop --model to use that one")
-    layer, head = a.layer, a.head
-    if (layer is None or head is None) and host.get('cell') is not None:
-        layer = host['cell'][0] if layer is None else layer; head = host['cell'][1] if head is None else head
-    if layer is None or head is None: raise ValueError("--layer and --head are needed: the SAE checkpoint records no cell")
+    model_name, (layer, head), meta = sae_model_cell(a, sae_dir)
     sae = load_sae(sae_dir).eval()
     flat = load_sae(flat_dir).eval() if flat_dir else None
-    model, tok = load_host_model(model_name, device=a.device)
-    if host.get('model_config_sha256') and _config_digest(model.config) != host['model_config_sha256']:
-        raise ValueError(f"model {model_name!r} has another config than the one the SAE was captured from (digest {host['model_config_sha256']})")
-    adapter = host_for(model)
-    cell = adapter.check_cell(Cell(layer, head))
+    adapter, tok, cell = load_sae_host(a, sae_dir, model_name, (layer, head), meta)
     passages = _passages(tok, a.split, a.passages, a.seq_len, _texts(a))
     ev = E.evaluate_cell(adapter, sae, cell, passages, ecfg, flat_sae=flat, meta=meta, progress=True)
     rep = Report(f'writesae evaluate: {model_name}, layer {layer} head {head}')
@@ -458,6 +470,40 @@ def _add_interventions(sub):
     s.set_defaults(fn=_cmd_interventions)
 
 # %% ../nbs/09_cli.ipynb
+def _cmd_dashboard(a):
+    from writesae.firings import encode_cell
+    from writesae.dashboard import Dashboard
+    from writesae.demo import _passages
+    from writesae.sae import load_sae
+    _check_corpus_args(a); _int_arg(a, 'erasure', 0)
+    sae_dir = resolve_sae_dir(a.sae)
+    out = check_output_dir(a.out, 'dashboard', force=a.force, inputs={'--sae': sae_dir, '--text': a.text})
+    model_name, cell, meta = sae_model_cell(a, sae_dir)
+    sae = load_sae(sae_dir).eval()
+    adapter, tok, cell = load_sae_host(a, sae_dir, model_name, cell, meta)
+    passages = _passages(tok, a.split, a.passages, a.seq_len, _texts(a))
+    codes = encode_cell(adapter, sae, cell, passages, skip_first=a.skip_first, meta=meta, progress=True)
+    res = Dashboard(adapter, sae, codes, passages, tok).export(out, erasure_top=a.erasure, progress=True)
+    print(f"dashboard of {res['n_cards']} atoms of L{cell.layer} H{cell.head} written to {a.out}/index.html "
+          f"({res['bytes'] / 1e6:.1f} MB, {res['seconds']:.0f} s)")
+    return res
+
+def _add_dashboard(sub):
+    s = sub.add_parser('dashboard', help="static HTML cards of a dictionary's atoms (contexts, value and key lens, alignment, erasure)")
+    s.add_argument('--sae', required=True, help='SAE checkpoint folder, or a `writesae train` folder (its final/ is used)')
+    s.add_argument('--out', required=True, help='dashboard folder (index.html, atoms/, atoms.json)')
+    s.add_argument('--model', default=None, help="demo name, local folder or hub id (default: the model the SAE's states came from)")
+    s.add_argument('--layer', type=int, default=None); s.add_argument('--head', type=int, default=None)
+    s.add_argument('--split', default='test', choices=['train', 'validation', 'test'], help='corpus split of the passages encoded')
+    s.add_argument('--text', default=None, help='a UTF-8 text file to use instead of the corpus')
+    s.add_argument('--passages', type=int, default=48); s.add_argument('--seq-len', type=int, default=256)
+    s.add_argument('--skip-first', type=int, default=8)
+    s.add_argument('--erasure', type=int, default=8, help='measure erasure for this many atoms, the most frequent first (a few forwards each)')
+    s.add_argument('--device', default='cpu')
+    _add_common(s, 'replace an earlier dashboard written by `writesae dashboard` in --out')
+    s.set_defaults(fn=_cmd_dashboard)
+
+# %% ../nbs/09_cli.ipynb
 def _add_common(p, force_help):
     p.add_argument('--force', action='store_true', help=force_help)
 
@@ -520,6 +566,7 @@ def parser() -> argparse.ArgumentParser:
     _add_store(sub)
     _add_steer(sub)
     _add_interventions(sub)
+    _add_dashboard(sub)
     return p
 
 # %% ../nbs/09_cli.ipynb

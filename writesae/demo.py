@@ -185,16 +185,11 @@ def run_demo(out_dir='demo_report', # report folder: new, empty, or an earlier d
     n_alive = int((fire_counts > 0).sum())
     l0 = fired.sum(1).float().mean().item()
     shown = atoms_to_show(fire_counts, len(S_eval), cfg.n_atoms_shown, min_firings=cfg.n_contexts)
-    # sparse codes laid out per (passage, position) for the context tables
-    n_pos = len(S_eval) // len(eval_p)
-    P, T, m = len(eval_p), cfg.seq_len, enc['values'].shape[1]
-    vals = np.zeros((P, T, m), dtype=np.float32); idx = np.zeros((P, T, m), dtype=np.int64)
-    pos_np = pos_eval.view(P, n_pos).numpy()
-    for p in range(P):
-        vals[p, pos_np[p]] = enc['values'].view(P, n_pos, m)[p].numpy()
-        idx[p, pos_np[p]] = enc['indices'].view(P, n_pos, m)[p].numpy()
+    # the context tables read the codes of one encoding pass over the test passages (every position from skip_first on)
+    from writesae.firings import encode_cell
+    codes = encode_cell(adapter, sae, cell, eval_p, skip_first=cfg.skip_first, batch_size=cfg.capture_batch)
     tokens = [[tok.decode([int(t)]) for t in row] for row in eval_p]
-    contexts_md = rp.top_contexts_markdown((vals, idx), tokens, shown, n=cfg.n_contexts, min_gap=8)
+    contexts_md = rp.top_contexts_markdown(codes, tokens, shown, n=cfg.n_contexts, min_gap=8)
 
     # report
     history = [h for h in res.history if 'mse' in h]

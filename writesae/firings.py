@@ -32,6 +32,7 @@ class CellCodes:
     k:Tensor # [N, d_k] key of the write at that position
     v:Tensor # [N, d_v] value of the write
     strength:Tensor # [N] write strength (the write is strength * k v^T)
+    q:Tensor|None=None # [N, d_k] query the read at that position uses (the key lens's 'reader' side)
 
     def __len__(self): return len(self.passage)
 
@@ -92,7 +93,7 @@ def encode_cell(adapter, # host adapter of the model
         code = sae.encode(S.to(dev, dt))
         cols['values'].append(torch.where(code.values > 0, code.values, torch.zeros_like(code.values)).float().cpu())
         cols['indices'].append(code.indices.cpu())
-        for name in ('k', 'v'): cols[name].append(getattr(c, name)[:, skip_first:].reshape(b * (T - skip_first), -1).float().cpu())
+        for name in ('k', 'v', 'q'): cols[name].append(getattr(c, name)[:, skip_first:].reshape(b * (T - skip_first), -1).float().cpu())
         cols['strength'].append(c.strength[:, skip_first:].reshape(-1).float().cpu())
         cols['passage'].append(torch.arange(i, i + b).repeat_interleave(T - skip_first))
         cols['position'].append(torch.arange(skip_first, T).repeat(b))

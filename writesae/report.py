@@ -15,10 +15,11 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from .files import OutputDir, check_output_dir, write_output_dir, dumps
 from .stats import as_array, as_columns, win_rate, wilson_interval
+from .firings import CellCodes
 
 # %% auto 0
 __all__ = ['Section', 'Report', 'plot_training_curves', 'plot_reconstruction', 'plot_atom_usage', 'plot_kl_arms',
-           'plot_win_rates', 'plot_cosine_mixture', 'plot_closed_form', 'top_firings', 'context_markdown',
+           'plot_win_rates', 'plot_cosine_mixture', 'plot_closed_form', 'atom_codes', 'top_firings', 'context_markdown',
            'top_contexts_markdown']
 
 # %% ../nbs/08_report.ipynb
@@ -276,28 +277,32 @@ def plot_closed_form(records, # `closed_form_test` records (list of dicts or dic
     fig.tight_layout(); return fig
 
 # %% ../nbs/08_report.ipynb
-def top_firings(codes, # (n_passages, T, n_features) dense codes, or (values, indices) of a sparse top-k code
+def _check_codes(codes, fn:str):
+    if not isinstance(codes, CellCodes):
+        raise TypeError(f"{fn} needs the CellCodes that writesae.firings.encode_cell returns, not {type(codes).__name__}")
+
+def atom_codes(codes:CellCodes, # from `encode_cell`
+               atom:int, # atom index
+              ) -> np.ndarray:
+    "The code of `atom` at every encoded state of `codes` (0 where it does not fire), shape (len(codes),)."
+    _check_codes(codes, 'atom_codes')
+    if isinstance(atom, bool) or not isinstance(atom, (int, np.integer)) or not 0 <= atom < codes.n_features:
+        raise ValueError(f'atom {atom!r} out of range (0..{codes.n_features - 1})')
+    return (codes.values * (codes.indices == int(atom))).sum(1).double().numpy()
+
+def top_firings(codes:CellCodes, # from `encode_cell`
                 atom:int, # atom index
                 n:int=5, # number of firings to return
                 min_gap:int=0, # skip a firing within this many positions of a larger one kept in the same passage
                ) -> list:
-    "The `n` largest firings of `atom` as records `dict(passage, position, code)`, largest first."
-    if isinstance(codes, tuple):
-        values, indices = codes
-        n_feat = None
-        col = (values * (indices == atom)).sum(-1)
-    else:
-        n_feat = codes.shape[-1]
-        if not 0 <= atom < n_feat: raise ValueError(f'atom {atom} out of range (0..{n_feat-1})')
-        col = codes[..., atom]
-    col = np.asarray(col, dtype=float)
-    flat = col.reshape(-1); T = col.shape[-1]
+    "The `n` largest firings of `atom` as records `dict(state, passage, position, code)`, largest first (`state` is the row of `codes`)."
+    col = atom_codes(codes, atom)
     out = []
-    for i in np.argsort(-flat, kind='stable'):
-        if len(out) == n or flat[i] <= 0: break
-        p, t = int(i // T), int(i % T)
+    for i in np.argsort(-col, kind='stable'):
+        if len(out) == n or col[i] <= 0: break
+        p, t = int(codes.passage[i]), int(codes.position[i])
         if min_gap and any(r['passage'] == p and abs(r['position'] - t) <= min_gap for r in out): continue
-        out.append(dict(passage=p, position=t, code=float(flat[i])))
+        out.append(dict(state=int(i), passage=p, position=t, code=float(col[i])))
     return out
 
 def _md_escape(s:str) -> str:
@@ -317,7 +322,7 @@ def context_markdown(tokens:list, # the passage's token strings
     lead = tok[:len(tok) - len(tok.lstrip())] if tok.strip() else ''  # leading space stays outside the bold
     return ('…' if lo > 0 else '') + _md_escape(pre + lead) + '**' + _md_escape(body) + '**'
 
-def top_contexts_markdown(codes, # as in `top_firings`
+def top_contexts_markdown(codes:CellCodes, # from `encode_cell`
                           passages_tokens:list, # per passage, its token strings
                           atoms:list, # atoms to show
                           n:int=5, window:int=16,

@@ -12,9 +12,10 @@ from .corpus import load_corpus, load_tokenizer, zoo_data_dir
 from .rwkv7 import RWKV7Config, RWKV7ForCausalLM, load_rwkv7
 
 # %% auto 0
-__all__ = ['DEMO_NAMES', 'FAMILIES', 'DEMO_TRAINING', 'demo_config', 'tiny_config', 'family_of', 'model_class', 'build_model',
-           'token_stream', 'split_stream', 'eval_windows', 'lm_loss', 'unigram_loss', 'lr_at', 'hardware', 'save_host',
-           'load_host', 'evaluate_host', 'train_host', 'continue_text', 'build_demo', 'load_demo']
+__all__ = ['DEMO_NAMES', 'FAMILIES', 'DEMO_TRAINING', 'DEMO_SAES', 'demo_config', 'tiny_config', 'family_of', 'model_class',
+           'build_model', 'token_stream', 'split_stream', 'eval_windows', 'lm_loss', 'unigram_loss', 'lr_at',
+           'hardware', 'save_host', 'load_host', 'evaluate_host', 'train_host', 'continue_text', 'build_demo',
+           'load_demo', 'build_demo_sae', 'load_demo_sae']
 
 # %% ../nbs/05_zoo.ipynb
 DEMO_NAMES = ('gdn-demo', 'mamba2-demo', 'rwkv7-demo')
@@ -334,3 +335,50 @@ def load_demo(name:str, # one of `DEMO_NAMES`
     if not (path/'model.safetensors').exists():
         raise FileNotFoundError(f"demo model {name!r} is not in {path}; build it with writesae.zoo.build_demo({name!r})")
     return load_host(path, device=device, dtype=dtype)
+
+# %% ../nbs/05_zoo.ipynb
+DEMO_SAES = {
+    'gdn-demo-sae': dict(model='gdn-demo', layer=3, head=0, n_features=1024, k=16, steps=600, batch_size=256, lr=1e-3, seed=0,
+                         passages=192, seq_len=256, skip_first=8, split='validation'),
+}
+
+def _check_demo_sae_name(name):
+    if name not in DEMO_SAES: raise ValueError(f"unknown demo SAE {name!r}; available: {', '.join(DEMO_SAES)}")
+
+def build_demo_sae(name:str='gdn-demo-sae', # one of `DEMO_SAES`
+                   out_dir=None, # default: writesae/zoo_data/<name>
+                   progress:bool=True, # tqdm bars
+                  ):
+    "Capture the cell's states and train the shipped demo SAE with its recorded settings; returns the `TrainResult`."
+    from writesae.hosts import host_for, Cell
+    from writesae.store import capture_states
+    from writesae.sae import WriteSAEConfig
+    from writesae.train import TrainConfig, train_sae
+    _check_demo_sae_name(name)
+    s = DEMO_SAES[name]
+    out_dir = Path(out_dir) if out_dir is not None else zoo_data_dir()/name
+    model, tok = load_demo(s['model'])
+    adapter = host_for(model)
+    cell = adapter.check_cell(Cell(s['layer'], s['head']))
+    passages = eval_windows(split_stream(s['split'], tok), s['seq_len'], s['passages'])
+    S, pid, pos = capture_states(adapter, passages, cell, s['skip_first'])
+    d_k, d_v = adapter.dims(cell)
+    cfg = WriteSAEConfig(d_k=d_k, d_v=d_v, n_features=s['n_features'], k=s['k'], seed=s['seed'])
+    tcfg = TrainConfig(lr=s['lr'], batch_size=s['batch_size'], steps=s['steps'], seed=s['seed'], progress=progress)
+    host = dict(model=s['model'], family=adapter.family, cell=[cell.layer, cell.head], dims=[d_k, d_v], split=s['split'],
+                passages=s['passages'], seq_len=s['seq_len'], skip_first=s['skip_first'], every=1,
+                orientation='(d_k, d_v): key side x value side')
+    res = train_sae(cfg, S, passage_ids=pid, config=tcfg, meta=dict(host=host, demo_sae=name))
+    res.sae.save_pretrained(out_dir, meta=dict(host=host, demo_sae=name, settings=s))
+    return res
+
+def load_demo_sae(name:str='gdn-demo-sae', # one of `DEMO_SAES`
+                  device='cpu', # where to put the SAE
+                 ) -> tuple:
+    "The shipped demo SAE, `(sae, meta)`, in eval mode; meta records its host model and cell."
+    from writesae.sae import load_sae, load_meta
+    _check_demo_sae_name(name)
+    path = zoo_data_dir()/name
+    if not (path/'config.json').exists():
+        raise FileNotFoundError(f"demo SAE {name!r} is not in {path}; build it with writesae.zoo.build_demo_sae({name!r})")
+    return load_sae(path, map_location=device).eval(), load_meta(path)['meta']
