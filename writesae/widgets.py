@@ -154,6 +154,7 @@ def _build(self:SteeringApp, prompt, max_tokens):
     self.do_sample = W.Checkbox(value=False, description='sample')
     self.temperature = W.FloatSlider(value=0.8, min=0.05, max=2.0, step=0.05, description='temperature')
     self.top_k = W.IntText(value=0, description='top k (0: all)')
+    self.top_p = W.FloatSlider(value=1.0, min=0.05, max=1.0, step=0.05, description='top p')
     self.seed = W.IntText(value=0, description='seed')
     self.button = W.Button(description='Generate', button_style='primary', icon='play')
     self.status, self.error, self.out, self.plot, self.card = (W.HTML() for _ in range(5))
@@ -166,7 +167,7 @@ def _build(self:SteeringApp, prompt, max_tokens):
     row = lambda *ws: W.HBox(list(ws))
     self.ui = W.VBox([W.HTML(CARD_CSS + RESULT_CSS), self.prompt, row(self.cell, self.search), row(self.picker, self.atom),
                       row(self.op, self.mode), row(self.scale, self.positions), row(self.target, self.tokens),
-                      row(self.do_sample, self.temperature), row(self.top_k, self.seed), row(self.button, self.status),
+                      row(self.do_sample, self.temperature), row(self.top_k, self.top_p), row(self.seed), row(self.button, self.status),
                       self.error, self.out, self.plot, self.card])
 
 @patch
@@ -236,8 +237,9 @@ def generate(self:SteeringApp) -> I.SteerResult:
     top_k = self.top_k.value or None
     if top_k is not None and top_k < 0: raise ValueError(f"top k {top_k} must be >= 0 (0: all tokens)")
     ids = self.tokenizer(prompt)['input_ids']
+    top_p = self.top_p.value if self.top_p.value < 1.0 else None
     res = I.steer(self.host, [ids], self.tokens.value, [I.Intervention(c, op, positions)], target=target, do_sample=self.do_sample.value,
-                  temperature=self.temperature.value, top_k=top_k, seed=self.seed.value, eos_token_id=self.tokenizer.eos_token_id)
+                  temperature=self.temperature.value, top_k=top_k, top_p=top_p, seed=self.seed.value, eos_token_id=self.tokenizer.eos_token_id)
     self.out.value = result_html(res, self.tokenizer)
     self.plot.value = logprob_plot_html(res, self.tokenizer)
     return res
