@@ -48,6 +48,7 @@ class TrainConfig:
     wandb:bool=False # log to Weights & Biases (imported only when True)
     wandb_project:str='writesae' # wandb project name
     progress:bool=True # tqdm progress bar
+    recurrent:bool=False # train on `Segments` batches (StoreBatches(..., segment_len=L)) with the recurrent encoding (WriteSAE-type, TopK / BatchTopK)
 
     def __post_init__(self):
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not math.isfinite(self.lr) or self.lr <= 0:
@@ -60,6 +61,7 @@ class TrainConfig:
             v = getattr(self, name)
             if v is not None and v < (0 if name in ('warmup_steps', 'resample_every') else 1):
                 raise ValueError(f"{name}={v} out of range")
+        if not isinstance(self.recurrent, bool): raise ValueError(f"recurrent={self.recurrent!r} must be True or False")
         if self.renorm_every < 0: raise ValueError(f"renorm_every={self.renorm_every} must be >= 0")
         if not 0 <= self.val_fraction < 1: raise ValueError(f"val_fraction={self.val_fraction} out of range [0, 1)")
         if not 0 <= self.lr_min <= self.lr: raise ValueError(f"need 0 <= lr_min ({self.lr_min}) <= lr ({self.lr})")
@@ -87,7 +89,12 @@ def split_by_passage(n:int, passage_ids=None, val_fraction:float=0.2, split_seed
     return (~val_mask).nonzero().squeeze(1), val_mask.nonzero().squeeze(1)
 
 # %% ../nbs/03_train.ipynb
+def _is_segments(x): return isinstance(x, tuple) and hasattr(x, 'anchors') and hasattr(x, 'flat')
+def _flat(x): return x.flat() if _is_segments(x) else x  # the states of a batch (a `Segments` batch: all its segments' states)
+
 def _check_batch(x, d_k, d_v, where):
+    if _is_segments(x):  # `writesae.store.Segments`: check its states, keep the rest
+        _check_batch(x.flat(), d_k, d_v, where); return x
     if not isinstance(x, Tensor): x = torch.as_tensor(np.asarray(x))
     if x.ndim != 3 or tuple(x.shape[1:]) != (d_k, d_v):
         raise ValueError(f"{where}: states have shape {tuple(x.shape)} but the SAE expects (N, {d_k}, {d_v})")
@@ -300,6 +307,7 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
         tr_idx, va_idx = split_by_passage(X.shape[0], passage_ids, cfg.val_fraction, cfg.split_seed)
         if len(tr_idx) == 0: raise ValueError("the training split is empty")
         if val_data is not None: raise ValueError("in-memory data is split by passage; do not pass val_data as well")
+        if cfg.recurrent: raise ValueError("recurrent=True trains on Segments batches of a store (StoreBatches(..., segment_len=L)), not on in-memory states")
         spe = math.ceil(len(tr_idx) / cfg.batch_size)
         Xv = X[va_idx] if len(va_idx) else None
         val_batches = (lambda: (Xv[i:i + cfg.batch_size].float() for i in range(0, len(Xv), cfg.batch_size))) if Xv is not None else None
@@ -309,6 +317,11 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
         stream = _Stream(data, d_k, d_v, 'data')
         first = next(iter(stream.batches(0)), None)
         if first is None: raise ValueError("data: the data source is empty (no batches)")
+        if cfg.recurrent:
+            if not _is_segments(first): raise ValueError(f"recurrent=True needs batches of Segments (StoreBatches(..., segment_len=L)); the data source yields {type(first).__name__}")
+            from writesae.store import check_recurrent_sae
+            check_recurrent_sae(sae)
+            meta = dict(meta or {}, recurrent=True, segment_len=int(first.states.shape[1]))  # stamped in every checkpoint
         spe = len(stream) if stream.has_len() else None
         n_train, n_val = None, None
         if val_data is None: val_batches = None
@@ -316,7 +329,7 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
             Xv = _as_states(val_data, d_k, d_v, 'val_data'); n_val = len(Xv)
             val_batches = lambda: (Xv[i:i + cfg.batch_size].float() for i in range(0, len(Xv), cfg.batch_size))
         else:
-            vs = _Stream(val_data, d_k, d_v, 'val_data'); val_batches = lambda: vs.batches(0)
+            vs = _Stream(val_data, d_k, d_v, 'val_data'); val_batches = lambda: (_flat(x) for x in vs.batches(0))
     sched = _resolve(cfg, spe)
     T = sched['total_steps']
     out = Path(cfg.out_dir) if cfg.out_dir else None
@@ -340,6 +353,8 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
         if saved_cfg != now_cfg:
             diff = {k: (saved_cfg[k], now_cfg[k]) for k in _RESUME_KEYS if saved_cfg[k] != now_cfg[k]}
             raise ValueError(f"resume with a different TrainConfig (saved, now): {diff}")
+        if bool(st['train_config'].get('recurrent', False)) != cfg.recurrent:
+            raise ValueError(f"resume with a different TrainConfig (saved, now): {{'recurrent': ({st['train_config'].get('recurrent', False)}, {cfg.recurrent})}}")
         saved = load_sae(out / 'last')
         if saved.config != sae.config: raise ValueError(f"resume with a different SAE config: saved {saved.config}, now {sae.config}")
         sae.load_state_dict(saved.state_dict())
@@ -350,7 +365,7 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
         resample_gen.set_state(st['resample_gen'])
         acc, n_acc = dict(st['log_acc']), st['log_n']
     elif cfg.init_b_dec and sae.config.center != 'none':
-        sae.init_from_data(X[tr_idx[:65536]] if _is_in_memory(data) else first)
+        sae.init_from_data(X[tr_idx[:65536]] if _is_in_memory(data) else _flat(first))
 
     if out is not None: _open_run(od, resume, [dict(event='schedule', **sched, n_train=n_train, n_val=n_val,
                                                      train_config=asdict(cfg), sae_config=sae.config.to_dict())] + history)
@@ -394,7 +409,10 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
             lr = lr_at(step, T, sched['warmup_steps'], cfg.lr, cfg.lr_min)
             for g in opt.param_groups: g['lr'] = lr
             sae.set_progress(step / T)
-            o = sae(xb, check=False)  # batches were checked when they were read
+            if cfg.recurrent:
+                from writesae.store import recurrent_forward
+                o = recurrent_forward(sae, xb)  # the same output and gradients as sae(xb.flat()), without n_f bilinear forms per state
+            else: o = sae(_flat(xb), check=False)  # batches were checked when they were read
             lv = o.loss.item()
             if not math.isfinite(lv): raise NonFiniteError(_stop_message(step + 1, f"the loss is {lv} (lr {lr:.3g}); lower the learning rate", out, saved_step))
             opt.zero_grad(set_to_none=True)
@@ -403,7 +421,7 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
             step += 1; batch_in_epoch = i + 1
             if cfg.renorm_every and step % cfg.renorm_every == 0: sae.normalize_decoder()
             if sched['resample_every'] and step % sched['resample_every'] == 0 and step < T:
-                sae.resample_dead(xb, optimizer=opt, generator=resample_gen)
+                sae.resample_dead(_flat(xb), optimizer=opt, generator=resample_gen)
             for k_, v in (('loss', o.loss), ('mse', o.mse), ('nmse', o.nmse), ('fvu', o.fvu), ('l0', o.l0), ('aux_loss', o.aux_loss)):
                 acc[k_] = acc.get(k_, 0.0) + v.detach().item()
             acc['dead_fraction'] = acc.get('dead_fraction', 0.0) + o.n_dead / sae.n_features
