@@ -920,6 +920,7 @@ def train_cells(store:Store, cells, # the store and the cells to train (one SAE 
                 fraction:float=1.0, skip_first:int=0, # position subsample of the stream
                 progress:bool=False, # tqdm bars
                 per_cell_dirs:bool=True, # False: a single cell's checkpoints go in out_dir itself
+                segment_len:int|None=None, # train_config.recurrent: positions per segment (default 16)
                ) -> dict:
     "Train one SAE per cell from the store; under torch.distributed each rank trains cells[rank::world] (no communication)."
     from dataclasses import replace
@@ -929,12 +930,14 @@ def train_cells(store:Store, cells, # the store and the cells to train (one SAE 
     if not per_cell_dirs and len(cells) != 1: raise ValueError(f"per_cell_dirs=False needs exactly one cell, got {len(cells)}")
     kw = dict(sae_config); variant = kw.pop('variant', 'bilinear')
     if variant not in SAE_VARIANTS: raise ValueError(f"variant {variant!r} unknown (known: {sorted(SAE_VARIANTS)})")
+    if segment_len is not None and not train_config.recurrent: raise ValueError("segment_len is for recurrent training (TrainConfig.recurrent=True)")
+    if train_config.recurrent and segment_len is None: segment_len = 16
     rank, world = _dist_rank_world()
     results = {}
     for c in cells[rank::world]:
         d_k, d_v = store.dims(c)
         cfg = SAE_VARIANTS[variant](d_k=d_k, d_v=d_v, **kw)
-        tr = StoreBatches(store, c, 'train', train_config.batch_size, fraction, skip_first, train_config.seed)
+        tr = StoreBatches(store, c, 'train', train_config.batch_size, fraction, skip_first, train_config.seed, segment_len=segment_len)
         va = StoreBatches(store, c, 'validation', train_config.batch_size, fraction, skip_first, train_config.seed) if store.split('validation') else None
         tc = replace(train_config, steps=train_config.steps or (train_config.epochs or 1) * len(tr), out_dir=str(cell_dir(out_dir, c) if per_cell_dirs else out_dir), progress=progress)
         torch.manual_seed(train_config.seed)  # the same global RNG per cell, whichever rank and order train it
