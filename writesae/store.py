@@ -308,17 +308,37 @@ def capture_store(out_dir, # store folder (created; an existing store with the s
         tensors = _shard_tensors(rec, passages[lo:hi], passage_ids[lo:hi], pieces, kept, cells, mode, dtype, man['aliases'])
         name = f"shard-{s:05d}.safetensors"
         _write_shard(out / name, tensors, s)
-        man['shards'].append(dict(file=name, passages=[lo, hi], bytes=(out / name).stat().st_size, sha256=_sha256_file(out / name)))
-        man = write_manifest(out, man)
+        rec_s = dict(file=name, passages=[lo, hi], bytes=(out / name).stat().st_size, sha256=_sha256_file(out / name))
+        try: man = write_manifest(out, dict(man, shards=man['shards'] + [rec_s]))
+        except OSError as e:  # the manifest could not record the shard: remove it, so the folder holds only what the manifest lists
+            (out / name).unlink(missing_ok=True)
+            raise _write_failed('the manifest', out, s, e) from e
     man['complete'] = True
-    write_manifest(out, man)
+    try: write_manifest(out, man)
+    except OSError as e: raise _write_failed('the manifest', out, len(man['shards']), e) from e
     return Store(out)
+
+def _os_error(e:BaseException) -> OSError|None:
+    "The OSError behind a failed write: itself, or the 'os error N' that a safetensors error reports (ENOSPC from a full disk)."
+    if isinstance(e, OSError): return e
+    m = re.search(r'os error (\d+)', str(e))
+    return OSError(int(m.group(1)), os.strerror(int(m.group(1)))) if m else None
+
+def _write_failed(what, out, s, e):
+    import errno
+    code = f", {errno.errorcode.get(e.errno, e.errno)}" if e.errno else ''
+    err = OSError(f"writing {what} to {out} failed ({e.strerror or e}{code}); the store keeps its {s} complete shards: free space and rerun the same capture to continue")
+    err.errno = e.errno  # one line when printed, the cause's errno kept for callers
+    return err
 
 def _write_shard(path, tensors, s):
     from safetensors.torch import save_file  # one metadata key: safetensors writes several in a random order
     try: atomic_write(path, lambda p: save_file(tensors, str(p), metadata={'writesae_store': json.dumps(dict(format=STORE_FORMAT, shard=s))}))
-    except OSError as e:
-        raise OSError(f"writing shard {s} to {path.parent} failed ({e.strerror or e}); the store keeps its {s} complete shards: free space and rerun the same capture to continue") from e
+    except Exception as e:
+        oe = _os_error(e)
+        if oe is None: raise
+        raise _write_failed(f"shard {s}", path.parent, s, oe) from e
+
 
 # %% ../nbs/06_store.ipynb
 class Store:
@@ -707,9 +727,8 @@ def segments_at(self:Store, cell, # a stored cell
     cell = self.check_cell(cell)
     m, (d_k, d_v) = len(starts), self.dims(cell)
     pos = starts[:, None] + torch.arange(-1, length)  # [m, L + 1]: the anchor position, then the segment
-    have = pos >= 0
-    S = torch.zeros(m, length + 1, d_k, d_v, device=device)
-    S[have.to(S.device)] = self.states_at(cell, passages[:, None].expand_as(pos)[have], pos[have], device)
+    S = self.states_at(cell, passages[:, None].expand_as(pos).reshape(-1), pos.clamp_min(0).reshape(-1), device).view(m, length + 1, d_k, d_v)
+    S[:, 0][(starts == 0).to(S.device)] = 0  # a segment at position 0 starts from the zero state
     uniq, row = torch.unique(passages, return_inverse=True)
     data = self.cell_data(cell, uniq.tolist())
     p = {n: data[n][row[:, None], pos[:, 1:]].float().to(S.device) for n in self.recurrence.pieces}  # [m, L, ...]
