@@ -343,6 +343,7 @@ def _add_train_store_flags(t):
     t.add_argument('--skip-first', type=int, default=0, help='with --store: drop positions before this one')
     t.add_argument('--recurrent', action='store_true', help='with --store: batches of consecutive segments, encoded by the recurrence (WriteSAE-type, TopK/BatchTopK)')
     t.add_argument('--segment-len', type=int, default=None, help='with --recurrent: positions per segment (default 16; must divide --batch-size)')
+    t.add_argument('--ddp', action='store_true', help='with --store under torchrun: all processes train each cell together, each on its share of every batch')
 
 def _cmd_train_store(a):
     import re
@@ -357,12 +358,13 @@ def _cmd_train_store(a):
     if a.segment_len is not None and not a.recurrent: raise ValueError("--segment-len needs --recurrent")
     rank, world = init_distributed()
     tcfg = TrainConfig(**{k: v for k, v in dict(lr=a.lr, batch_size=a.batch_size, steps=a.steps, epochs=a.epochs, seed=a.seed).items() if v is not None},
-                       recurrent=a.recurrent)
+                       recurrent=a.recurrent, ddp=a.ddp)
     sae = {k: v for k, v in dict(variant=a.variant, n_features=a.n_features, k=a.k, rank=a.rank, sparsity=a.sparsity, seed=a.seed).items() if v is not None}
     res = train_cells(st, cells, a.out, sae, tcfg, a.fraction, a.skip_first, progress=rank == 0, per_cell_dirs=a.cell is None,
                       segment_len=a.segment_len)
     where = a.out if a.cell else f"{a.out}/L*_H*"
-    print(f"rank {rank}/{world}: trained {len(res)} of {len(cells)} cells from {a.store}; checkpoints in {where}")
+    how = ' together (ddp; rank 0 writes)' if a.ddp and world > 1 else ''
+    print(f"rank {rank}/{world}: trained {len(res)} of {len(cells)} cells{how} from {a.store}; checkpoints in {where}")
     return res
 
 # %% ../nbs/09_cli.ipynb

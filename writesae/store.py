@@ -516,6 +516,7 @@ class StoreBatches:
                  buffer_states:int=8192, # states rebuilt at a time before shuffling
                  device=None, # rebuild (and yield batches) on this device
                  segment_len:int|None=None, # yield `Segments` of this many consecutive positions (batch_size // segment_len per batch), for recurrent training
+                 rank:int=0, world:int=1, # data parallel: yield only share `rank` of `world` of every batch (its items rank, rank + world, ...)
                 ):
         self.store, self.cell = store, store.check_cell(cell)
         if not 0 < fraction <= 1: raise ValueError(f"fraction={fraction} out of range (0, 1]")
@@ -527,6 +528,9 @@ class StoreBatches:
             if isinstance(segment_len, bool) or not isinstance(segment_len, int) or not 1 <= segment_len <= room:
                 raise ValueError(f"segment_len={segment_len!r} must be an int in 1..{room} (the positions from skip_first={skip_first} to the passage end)")
             if batch_size % segment_len: raise ValueError(f"batch_size={batch_size} must be a multiple of segment_len={segment_len}")
+        if isinstance(world, bool) or not isinstance(world, int) or world < 1: raise ValueError(f"world={world!r} must be an int >= 1")
+        if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank < world: raise ValueError(f"rank={rank!r} out of range (0..{world - 1})")
+        self.rank, self.world = rank, world
         self.passages = torch.tensor(store.split(split), dtype=torch.long)
         if len(self.passages) == 0: raise ValueError(f"split {split!r} of store {store.path} has no passages")
         self.split, self.batch_size, self.seed, self.shards_in_memory, self.buffer_states = split, batch_size, seed, shards_in_memory, buffer_states
@@ -546,13 +550,18 @@ class StoreBatches:
             self.mask = (torch.rand(n, tiles, generator=g) < fraction) & (self.starts + L <= store.seq_len)
             self.n_states = int(self.mask.sum()) * L
         if self.n_states == 0: raise ValueError(f"no positions kept (fraction={fraction}, skip_first={skip_first})")
-    def __len__(self): return math.ceil(self.n_states / self.batch_size)
+    def __len__(self):
+        n = math.ceil(self.n_states / self.batch_size)
+        last = (self.n_states % self.batch_size) // (self.segment_len or 1)  # items (states or segments) in a short last batch
+        return n - 1 if self.world > 1 and 0 < last < self.world else n  # a last batch too small to give every rank a share is dropped
     def __repr__(self):
         seg = f" in segments of {self.segment_len}" if self.segment_len else ''
         return f"StoreBatches({cell_name(self.cell)}, {self.split}: {self.n_states} states{seg}, {len(self)} batches of {self.batch_size})"
     def __call__(self, epoch:int):
-        if self.segment_len: return (s for s, _, _ in self._segment_epoch(epoch, True))
-        return (S for S, _, _ in self._epoch(epoch, True))
+        it = (s for s, _, _ in self._segment_epoch(epoch, True)) if self.segment_len else (S for S, _, _ in self._epoch(epoch, True))
+        if self.world == 1: return it
+        share = lambda b: Segments(*(x[self.rank::self.world] for x in b)) if self.segment_len else b[self.rank::self.world]
+        return (share(b) for b in it if len(b[0] if self.segment_len else b) >= self.world)
     def plan(self, epoch:int=0):
         "(passages, positions) of every batch of `epoch` (with segment_len: (passages, segment starts)), without rebuilding states."
         if self.segment_len: return ((p, t) for _, p, t in self._segment_epoch(epoch, False))
@@ -941,7 +950,7 @@ def train_cells(store:Store, cells, # the store and the cells to train (one SAE 
                 per_cell_dirs:bool=True, # False: a single cell's checkpoints go in out_dir itself
                 segment_len:int|None=None, # train_config.recurrent: positions per segment (default 16)
                ) -> dict:
-    "Train one SAE per cell from the store; under torch.distributed each rank trains cells[rank::world] (no communication)."
+    "Train one SAE per cell from the store; under torch.distributed each rank trains cells[rank::world] (no communication), or with train_config.ddp all ranks train every cell together."
     from dataclasses import replace
     from writesae.sae import SAE_VARIANTS
     from writesae.train import train_sae
@@ -953,10 +962,12 @@ def train_cells(store:Store, cells, # the store and the cells to train (one SAE 
     if train_config.recurrent and segment_len is None: segment_len = 16
     rank, world = _dist_rank_world()
     results = {}
-    for c in cells[rank::world]:
+    ddp = train_config.ddp and world > 1
+    for c in (cells if ddp else cells[rank::world]):
         d_k, d_v = store.dims(c)
         cfg = SAE_VARIANTS[variant](d_k=d_k, d_v=d_v, **kw)
-        tr = StoreBatches(store, c, 'train', train_config.batch_size, fraction, skip_first, train_config.seed, segment_len=segment_len)
+        tr = StoreBatches(store, c, 'train', train_config.batch_size, fraction, skip_first, train_config.seed, segment_len=segment_len,
+                          rank=rank if ddp else 0, world=world if ddp else 1)  # ddp: this rank's share of every batch
         va = StoreBatches(store, c, 'validation', train_config.batch_size, fraction, skip_first, train_config.seed) if store.split('validation') else None
         tc = replace(train_config, steps=train_config.steps or (train_config.epochs or 1) * len(tr), out_dir=str(cell_dir(out_dir, c) if per_cell_dirs else out_dir), progress=progress)
         torch.manual_seed(train_config.seed)  # the same global RNG per cell, whichever rank and order train it
