@@ -111,23 +111,23 @@ def main():
           f"{wd / wrc:.1f}x wall, {cd / crc:.1f}x cpu faster than encoding formed states, "
           f"{(wd + wb) / wrc:.1f}x / {(cd + cb) / crc:.1f}x counting the rebuild (target >= 10x); max rel. difference {err:.1e}")
 
-    # 6. recurrent vs dense training step on the same 16 x 16 segment batch, then from the store
-    seg_len = 16
-    sbs = StoreBatches(st, cell, split="train" if st.split("train") else "test", batch_size=256, segment_len=seg_len)
-    seg = next(iter(sbs(0)))
-    Xs = seg.flat()
-    def dense_step():
-        o = sae(Xs); opt.zero_grad(set_to_none=True); o.loss.backward(); opt.step(); sae.normalize_decoder()
-    def rec_step(b=seg):
+    # 6. recurrent vs dense training step on the same segment batch (16 x 16, then 8 x 32), then from the store
+    def rec_step(b):
         o = recurrent_forward(sae, b); opt.zero_grad(set_to_none=True); o.loss.backward(); opt.step(); sae.normalize_decoder()
-    dense_step(); rec_step()
-    wds, cds, _ = timed(dense_step, 5)
-    wrs, crs, _ = timed(rec_step, 5)
-    print(f"[rtrain] 16 segments x 16 positions: dense step {256 / wds:.0f} states/s wall / {256 / cds:.0f} cpu; recurrent step "
-          f"{256 / wrs:.0f} / {256 / crs:.0f}: {wds / wrs:.1f}x wall, {cds / crs:.1f}x cpu (target >= 3x)")
+    for seg_len in (32, 16):
+        sbs = StoreBatches(st, cell, split="train" if st.split("train") else "test", batch_size=256, segment_len=seg_len)
+        seg = next(iter(sbs(0)))
+        Xs = seg.flat()
+        def dense_step():
+            o = sae(Xs); opt.zero_grad(set_to_none=True); o.loss.backward(); opt.step(); sae.normalize_decoder()
+        dense_step(); rec_step(seg)
+        wds, cds, _ = timed(dense_step, 5)
+        wrs, crs, _ = timed(lambda: rec_step(seg), 5)
+        print(f"[rtrain] {256 // seg_len} segments x {seg_len} positions: dense step {256 / wds:.0f} states/s wall / {256 / cds:.0f} cpu; "
+              f"recurrent step {256 / wrs:.0f} / {256 / crs:.0f}: {wds / wrs:.1f}x wall, {cds / crs:.1f}x cpu (target >= 3x)")
     def from_store():
         n = 0
-        for b in sbs(0): rec_step(b); n += b.states.shape[0] * seg_len
+        for b in sbs(0): rec_step(b); n += b.states.shape[0] * seg_len  # 16 x 16 batches
         return n
     wf, cf, n = timed(from_store)
     wb2, cb2, _ = timed(lambda: sum(1 for _ in sbs(0)))

@@ -210,6 +210,7 @@ def _saved_run(out):
 
 def _cmd_train(a):
     if a.store or a.states is None: return _cmd_train_store(a)
+    if a.recurrent or a.ddp or a.segment_len is not None: raise ValueError("--recurrent, --segment-len and --ddp train from a store: give --store DIR --cell L,H instead of a states file")
     from writesae.sae import SAE_VARIANTS, SAEConfig
     from writesae.train import TrainConfig, train_sae, check_train_out
     out = Path(a.out)

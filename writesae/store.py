@@ -19,8 +19,8 @@ from .sae import SAEOutput
 # %% auto 0
 __all__ = ['RECURRENCES', 'STORE_FORMAT', 'MODES', 'STORE_DTYPES', 'Recurrence', 'GatedDeltaRule', 'Mamba2Rule', 'recurrence_for',
            'run_blocks', 'cell_name', 'atomic_write', 'model_fingerprint', 'tokenizer_fingerprint', 'split_passages',
-           'write_manifest', 'read_manifest', 'capture_store', 'Store', 'StoreBatches', 'bilinear_encoder',
-           'linear_pre_acts', 'block_writes', 'decayed_scan', 'recurrent_pre_acts', 'Segments', 'encoder_factors',
+           'write_manifest', 'read_manifest', 'capture_store', 'Store', 'StoreBatches', 'encoder_factors',
+           'bilinear_encoder', 'linear_pre_acts', 'block_writes', 'decayed_scan', 'recurrent_pre_acts', 'Segments',
            'check_recurrent_sae', 'segment_pre_acts', 'exact_pre_acts', 'recurrent_forward', 'parse_cells',
            'store_passages', 'capture_states', 'cell_dir', 'init_distributed', 'train_cells', 'load_cell_saes']
 
@@ -602,13 +602,17 @@ def _epoch(self:StoreBatches, epoch, build):
     if sum(len(x) for x in pool_p): yield from flush(True)
 
 # %% ../nbs/06_store.ipynb
-def bilinear_encoder(sae) -> tuple:
-    "(key_enc [n_f, r, d_k], value_enc [n_f, r, d_v], offset [n_f]) with pre_acts(S) = sum_r key_enc^T S value_enc + offset, checked on a random state."
-    kf = getattr(sae, 'enc_key_factors', None)
-    ke, ve = (sae.enc_key_factors, sae.enc_value_factors) if kf is not None else (getattr(sae, 'key_factors', None), getattr(sae, 'value_factors', None))
+def encoder_factors(sae) -> tuple:
+    "The encoder's factor parameters (key_enc [n_f, r, d_k], value_enc [n_f, r, d_v]), gradients attached; a one-line error for a dense encoder."
+    if getattr(sae, 'enc_key_factors', None) is not None: ke, ve = sae.enc_key_factors, sae.enc_value_factors
+    else: ke, ve = getattr(sae, 'key_factors', None), getattr(sae, 'value_factors', None)
     if not isinstance(ke, torch.nn.Parameter):
         raise ValueError(f"recurrent encoding needs a bilinear encoder; SAE variant {sae.config.variant!r} has a dense one")
-    ke, ve = ke.detach(), ve.detach()
+    return ke, ve
+
+def bilinear_encoder(sae) -> tuple:
+    "(key_enc [n_f, r, d_k], value_enc [n_f, r, d_v], offset [n_f]) with pre_acts(S) = sum_r key_enc^T S value_enc + offset, checked on a random state."
+    ke, ve = (f.detach() for f in encoder_factors(sae))
     with torch.no_grad():
         S = torch.randn(1, sae.d_k, sae.d_v, generator=torch.Generator().manual_seed(0)).to(ke)
         offset, ref = sae.pre_acts(torch.cat([torch.zeros_like(S), S]))  # one call: it forms the n_f templates
@@ -781,14 +785,6 @@ def _segment_epoch(self:StoreBatches, epoch, build):
     if pool: yield from flush(True)
 
 # %% ../nbs/06_store.ipynb
-def encoder_factors(sae) -> tuple:
-    "The encoder's factor parameters (key_enc [n_f, r, d_k], value_enc [n_f, r, d_v]), gradients attached; a one-line error for a dense encoder."
-    if getattr(sae, 'enc_key_factors', None) is not None: ke, ve = sae.enc_key_factors, sae.enc_value_factors
-    else: ke, ve = getattr(sae, 'key_factors', None), getattr(sae, 'value_factors', None)
-    if not isinstance(ke, torch.nn.Parameter):
-        raise ValueError(f"recurrent encoding needs a bilinear encoder; SAE variant {sae.config.variant!r} has a dense one")
-    return ke, ve
-
 def check_recurrent_sae(sae):
     "Raise a one-line ValueError unless `sae` can be trained by `recurrent_forward` (bilinear encoder; TopK or BatchTopK)."
     encoder_factors(sae)
