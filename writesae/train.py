@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_train.ipynb 2
 from __future__ import annotations
-import inspect, json, math, os, sys, warnings
+import contextlib, inspect, json, math, os, sys, warnings
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 from typing import NamedTuple, Callable, Iterable
@@ -301,11 +301,20 @@ class DataParallel:
     def __init__(self, sae):
         import torch.distributed as dist
         self.dist, self.sae = dist, sae
-        self.rank, self.world = dist.get_rank(), dist.get_world_size()
+        self.rank, self.world, self.shared = dist.get_rank(), dist.get_world_size(), True
         with torch.no_grad():
             for t in list(sae.parameters()) + list(sae.buffers()): dist.broadcast(t.data, 0)  # every rank starts from rank 0's weights
         sae._update_dead_counters = self._update_dead_counters  # instance overrides of the SAE's own methods, removed by `close`
         if sae.config.sparsity == 'batchtopk': sae._sparsify = self._sparsify
+    def same_data(self):
+        "A context in which every rank works on the same (whole) batch, e.g. resampling: the SAE's own single-process rules apply."
+        from contextlib import contextmanager
+        @contextmanager
+        def ctx():
+            self.shared = False
+            try: yield
+            finally: self.shared = True
+        return ctx()
     def close(self):
         for n in ('_update_dead_counters', '_sparsify'): self.sae.__dict__.pop(n, None)
     def total(self, n:int) -> int:
@@ -337,6 +346,7 @@ class DataParallel:
     def _update_dead_counters(self, values, indices):
         "A feature fired if it fired on any rank: the fired masks are all-reduced (max) before the counters move."
         sae = self.sae
+        if not self.shared: return type(sae)._update_dead_counters(sae, values, indices)
         fired = torch.zeros(sae.n_features, dtype=torch.int32, device=indices.device)
         fired[indices[values > 0]] = 1
         self.dist.all_reduce(fired, op=self.dist.ReduceOp.MAX)
@@ -345,7 +355,7 @@ class DataParallel:
     def _sparsify(self, pre, update=False):
         "BatchTopK over the whole batch: the k B-th largest activation of all ranks is the cut; the threshold EMA sees the global minimum."
         sae, c = self.sae, self.sae.config
-        if not sae.training: return type(sae)._sparsify(sae, pre, update)
+        if not sae.training or not self.shared: return type(sae)._sparsify(sae, pre, update)
         B = self.total(pre.shape[0])
         flat = torch.nn.functional.relu(pre).reshape(-1)
         K = min(c.k * B, B * pre.shape[1])
@@ -514,7 +524,8 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
             step += 1; batch_in_epoch = i + 1
             if cfg.renorm_every and step % cfg.renorm_every == 0: sae.normalize_decoder()
             if sched['resample_every'] and step % sched['resample_every'] == 0 and step < T:
-                sae.resample_dead(full(xb), optimizer=opt, generator=resample_gen)
+                with (ddp.same_data() if ddp is not None else contextlib.nullcontext()):  # the whole batch, the same on every rank
+                    sae.resample_dead(full(xb), optimizer=opt, generator=resample_gen)
             names = ('loss', 'mse', 'nmse', 'fvu', 'l0', 'aux_loss')
             vals = [v.detach().item() for v in (o.loss, o.mse, o.nmse, o.fvu, o.l0, o.aux_loss)]
             if ddp is not None: vals = ddp.weighted_mean(vals, n_here, n_all)  # nmse, fvu: the share-weighted mean of the ranks' ratios
