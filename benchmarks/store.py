@@ -120,11 +120,15 @@ def main():
         Xs = seg.flat()
         def dense_step():
             o = sae(Xs); opt.zero_grad(set_to_none=True); o.loss.backward(); opt.step(); sae.normalize_decoder()
+        with torch.no_grad():  # the recurrent step computes the dense step's loss (checked before timing either)
+            l_d, l_r = sae(Xs, update_state=False).loss.item(), recurrent_forward(sae, seg, update_state=False).loss.item()
+        assert abs(l_d - l_r) <= 1e-4 * abs(l_d), (l_d, l_r)
         dense_step(); rec_step(seg)
         wds, cds, _ = timed(dense_step, 5)
         wrs, crs, _ = timed(lambda: rec_step(seg), 5)
         print(f"[rtrain] {256 // seg_len} segments x {seg_len} positions: dense step {256 / wds:.0f} states/s wall / {256 / cds:.0f} cpu; "
-              f"recurrent step {256 / wrs:.0f} / {256 / crs:.0f}: {wds / wrs:.1f}x wall, {cds / crs:.1f}x cpu (target >= 3x)")
+              f"recurrent step {256 / wrs:.0f} / {256 / crs:.0f}: {wds / wrs:.1f}x wall, {cds / crs:.1f}x cpu (target >= 3x); "
+              f"losses {l_d:.6g} vs {l_r:.6g}")
     def from_store():
         n = 0
         for b in sbs(0): rec_step(b); n += b.states.shape[0] * seg_len  # 16 x 16 batches
