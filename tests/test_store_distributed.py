@@ -52,6 +52,12 @@ for name, kw, seg in (('topk', {}, None), ('batchtopk', dict(sparsity='batchtopk
     src = StoreBatches(st, (0, 0), batch_size=32, seed=0, segment_len=seg, rank=rank, world=world)
     train_sae(sae, src, config=TrainConfig(steps=12, batch_size=32, log_every=4, lr=3e-3, ddp=True, recurrent=seg is not None,
                                            progress=False, out_dir=f"{sys.argv[2]}/{name}"))
+# float32, uninterrupted, and stopped after step 5 then resumed: the same weights
+for name, stop in (('whole', None), ('resumed', 5), ('resumed', None)):
+    torch.manual_seed(0)
+    train_sae(WriteSAEConfig(d_k=d_k, d_v=d_v, n_features=32, k=4, dead_steps=3), StoreBatches(st, (0, 0), batch_size=32, seed=0, rank=rank, world=world),
+              config=TrainConfig(steps=12, batch_size=32, log_every=4, lr=3e-3, ddp=True, progress=False, save_every=5, stop_after=stop,
+                                 out_dir=f"{sys.argv[2]}/{name}"), resume=name == 'resumed' and stop is None)
 print(f"RANK {rank}/{world} done", flush=True)
 '''
 
@@ -85,6 +91,9 @@ def test_ddp_one_cell_equals_one_process(tmp_path):
         assert max(r['dead_fraction'] for r in ma if 'loss' in r) > 0, name  # dead features were counted and resampled
         meta = json.loads((tmp_path / 'two' / name / 'final' / 'config.json').read_text())['meta']
         assert meta['ddp'] == {'world': 2}
+    for w in ('one', 'two'):  # a DDP run stopped after step 5 and resumed ends with the uninterrupted run's weights, bit for bit
+        a, b = (load_file(str(tmp_path / w / n / 'final' / 'model.safetensors')) for n in ('whole', 'resumed'))
+        for k in a: assert torch.equal(a[k], b[k]), (w, k)
 
 
 def test_cli_ddp(tmp_path):

@@ -561,7 +561,7 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
         _check_finite_weights(sae, step, out / 'final', saved_step)
         sae.save_pretrained(out / 'final', meta=dict(meta or {}, step=step, best_val_mse=best_val))
     if run is not None: run.finish()
-    if ddp is not None: ddp.close()
+    if ddp is not None: ddp.close(); ddp.dist.barrier()  # rank 0 has written everything before any rank goes on (e.g. to resume)
     return TrainResult(sae, history, best_val, out)
 
 # %% ../nbs/03_train.ipynb
