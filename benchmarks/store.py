@@ -7,7 +7,9 @@
 3. state rebuild throughput (StoreBatches, fraction 1 and 1/4) against the states/s one WriteSAE training step consumes
    (n_f 2048, k 32, batch 256, 128 x 128);
 4. recurrent vs direct WriteSAE encoding (n_f 2048) of every state of one passage of one cell;
-5. (--only cells) training 4 cells from one store in 1 process vs 2 torchrun processes (gloo), states/s over all cells.
+5. (--only cells) training 4 cells from one store in 1 process vs 2 torchrun processes (gloo), states/s over all cells;
+6. WriteSAE training (n_f 2048, k 32, batch 256 = 16 segments x 16 positions) with the recurrent encoding against the dense step on
+   the same batch: the step alone, and states/s from the store (segment rebuild included).
 Wall-clock and process CPU time are both printed: on a shared machine the wall clock swings, CPU time with one thread does not.
 Usage: python benchmarks/store.py [--layers 24] [--T 1024] [--passages 2] [--threads 1] [--only main|cells]
 """
@@ -20,7 +22,7 @@ from hosts import qwen35_like
 from writesae.hosts import Cell, host_for
 from writesae.sae import WriteSAEConfig, build_sae
 from writesae.train import make_optimizer
-from writesae.store import StoreBatches, bilinear_encoder, capture_store, recurrent_pre_acts
+from writesae.store import StoreBatches, bilinear_encoder, capture_store, recurrent_pre_acts, recurrent_forward
 
 transformers.logging.set_verbosity_error()
 
@@ -108,6 +110,34 @@ def main():
           f"(+ rebuilding them {wb:.3f} / {cb:.3f}); recurrent {wrc:.3f} / {crc:.3f}: "
           f"{wd / wrc:.1f}x wall, {cd / crc:.1f}x cpu faster than encoding formed states, "
           f"{(wd + wb) / wrc:.1f}x / {(cd + cb) / crc:.1f}x counting the rebuild (target >= 10x); max rel. difference {err:.1e}")
+
+    # 6. recurrent vs dense training step on the same segment batch (16 x 16, then 8 x 32), then from the store
+    def rec_step(b):
+        o = recurrent_forward(sae, b); opt.zero_grad(set_to_none=True); o.loss.backward(); opt.step(); sae.normalize_decoder()
+    for seg_len in (32, 16):
+        sbs = StoreBatches(st, cell, split="train" if st.split("train") else "test", batch_size=256, segment_len=seg_len)
+        seg = next(iter(sbs(0)))
+        Xs = seg.flat()
+        def dense_step():
+            o = sae(Xs); opt.zero_grad(set_to_none=True); o.loss.backward(); opt.step(); sae.normalize_decoder()
+        with torch.no_grad():  # the recurrent step computes the dense step's loss (checked before timing either)
+            l_d, l_r = sae(Xs, update_state=False).loss.item(), recurrent_forward(sae, seg, update_state=False).loss.item()
+        assert abs(l_d - l_r) <= 1e-4 * abs(l_d), (l_d, l_r)
+        dense_step(); rec_step(seg)
+        wds, cds, _ = timed(dense_step, 5)
+        wrs, crs, _ = timed(lambda: rec_step(seg), 5)
+        print(f"[rtrain] {256 // seg_len} segments x {seg_len} positions: dense step {256 / wds:.0f} states/s wall / {256 / cds:.0f} cpu; "
+              f"recurrent step {256 / wrs:.0f} / {256 / crs:.0f}: {wds / wrs:.1f}x wall, {cds / crs:.1f}x cpu (target >= 3x); "
+              f"losses {l_d:.6g} vs {l_r:.6g}")
+    def from_store():
+        n = 0
+        for b in sbs(0): rec_step(b); n += b.states.shape[0] * seg_len  # 16 x 16 batches
+        return n
+    wf, cf, n = timed(from_store)
+    wb2, cb2, _ = timed(lambda: sum(1 for _ in sbs(0)))
+    print(f"[rtrain] from the store, segment rebuild included: {n} states in {wf:.2f} s wall / {cf:.2f} s cpu = {n / wf:.0f} / {n / cf:.0f} "
+          f"states/s: {n / wf / (256 / wds):.1f}x wall, {n / cf / (256 / cds):.1f}x cpu the dense step (which excludes its own rebuild); "
+          f"the segment rebuild alone runs at {n / wb2:.0f} states/s wall")
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -210,6 +210,7 @@ def _saved_run(out):
 
 def _cmd_train(a):
     if a.store or a.states is None: return _cmd_train_store(a)
+    if a.recurrent or a.ddp or a.segment_len is not None: raise ValueError("--recurrent, --segment-len and --ddp train from a store: give --store DIR --cell L,H instead of a states file")
     from writesae.sae import SAE_VARIANTS, SAEConfig
     from writesae.train import TrainConfig, train_sae, check_train_out
     out = Path(a.out)
@@ -353,6 +354,9 @@ def _add_train_store_flags(t):
     t.add_argument('--cells', default=None, help="with --store: 'all', layers 'L' or cells 'L,H'; one SAE per cell in --out/L{l}_H{h}")
     t.add_argument('--fraction', type=float, default=1.0, help='with --store: keep each position with this probability (seeded)')
     t.add_argument('--skip-first', type=int, default=0, help='with --store: drop positions before this one')
+    t.add_argument('--recurrent', action='store_true', help='with --store: batches of consecutive segments, encoded by the recurrence (WriteSAE-type, TopK/BatchTopK)')
+    t.add_argument('--segment-len', type=int, default=None, help='with --recurrent: positions per segment (default 16; must divide --batch-size)')
+    t.add_argument('--ddp', action='store_true', help='with --store under torchrun: all processes train each cell together, each on its share of every batch')
 
 def _cmd_train_store(a):
     import re
@@ -364,12 +368,16 @@ def _cmd_train_store(a):
     if a.cell is not None and not re.fullmatch(r'\d+,\d+', a.cell): raise ValueError(f"--cell {a.cell!r} must be 'L,H'")
     st = Store(a.store)
     cells = parse_cells(a.cell or a.cells, st.cells)
+    if a.segment_len is not None and not a.recurrent: raise ValueError("--segment-len needs --recurrent")
     rank, world = init_distributed()
-    tcfg = TrainConfig(**{k: v for k, v in dict(lr=a.lr, batch_size=a.batch_size, steps=a.steps, epochs=a.epochs, seed=a.seed).items() if v is not None})
+    tcfg = TrainConfig(**{k: v for k, v in dict(lr=a.lr, batch_size=a.batch_size, steps=a.steps, epochs=a.epochs, seed=a.seed).items() if v is not None},
+                       recurrent=a.recurrent, ddp=a.ddp)
     sae = {k: v for k, v in dict(variant=a.variant, n_features=a.n_features, k=a.k, rank=a.rank, sparsity=a.sparsity, seed=a.seed).items() if v is not None}
-    res = train_cells(st, cells, a.out, sae, tcfg, a.fraction, a.skip_first, progress=rank == 0, per_cell_dirs=a.cell is None)
+    res = train_cells(st, cells, a.out, sae, tcfg, a.fraction, a.skip_first, progress=rank == 0, per_cell_dirs=a.cell is None,
+                      segment_len=a.segment_len)
     where = a.out if a.cell else f"{a.out}/L*_H*"
-    print(f"rank {rank}/{world}: trained {len(res)} of {len(cells)} cells from {a.store}; checkpoints in {where}")
+    how = ' together (ddp; rank 0 writes)' if a.ddp and world > 1 else ''
+    print(f"rank {rank}/{world}: trained {len(res)} of {len(cells)} cells{how} from {a.store}; checkpoints in {where}")
     return res
 
 # %% ../nbs/09_cli.ipynb

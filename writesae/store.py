@@ -6,19 +6,23 @@
 from __future__ import annotations
 import hashlib, json, math, os, re, uuid
 from pathlib import Path
+from typing import NamedTuple
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 from fastcore.basics import patch
 import writesae
 from .hosts import Cell, as_cell, host_for
 from .files import atomic_file, TMP_TAG
+from .sae import SAEOutput
 
 # %% auto 0
 __all__ = ['RECURRENCES', 'STORE_FORMAT', 'MODES', 'STORE_DTYPES', 'Recurrence', 'GatedDeltaRule', 'Mamba2Rule', 'recurrence_for',
            'run_blocks', 'cell_name', 'atomic_write', 'model_fingerprint', 'tokenizer_fingerprint', 'split_passages',
-           'write_manifest', 'read_manifest', 'capture_store', 'Store', 'StoreBatches', 'bilinear_encoder',
-           'linear_pre_acts', 'block_writes', 'decayed_scan', 'recurrent_pre_acts', 'parse_cells', 'store_passages',
-           'capture_states', 'cell_dir', 'init_distributed', 'train_cells', 'load_cell_saes']
+           'write_manifest', 'read_manifest', 'capture_store', 'Store', 'StoreBatches', 'encoder_factors',
+           'bilinear_encoder', 'linear_pre_acts', 'block_writes', 'decayed_scan', 'recurrent_pre_acts', 'Segments',
+           'check_recurrent_sae', 'segment_pre_acts', 'exact_pre_acts', 'recurrent_forward', 'parse_cells',
+           'store_passages', 'capture_states', 'cell_dir', 'init_distributed', 'train_cells', 'load_cell_saes']
 
 # %% ../nbs/06_store.ipynb
 class Recurrence:
@@ -304,17 +308,37 @@ def capture_store(out_dir, # store folder (created; an existing store with the s
         tensors = _shard_tensors(rec, passages[lo:hi], passage_ids[lo:hi], pieces, kept, cells, mode, dtype, man['aliases'])
         name = f"shard-{s:05d}.safetensors"
         _write_shard(out / name, tensors, s)
-        man['shards'].append(dict(file=name, passages=[lo, hi], bytes=(out / name).stat().st_size, sha256=_sha256_file(out / name)))
-        man = write_manifest(out, man)
+        rec_s = dict(file=name, passages=[lo, hi], bytes=(out / name).stat().st_size, sha256=_sha256_file(out / name))
+        try: man = write_manifest(out, dict(man, shards=man['shards'] + [rec_s]))
+        except OSError as e:  # the manifest could not record the shard: remove it, so the folder holds only what the manifest lists
+            (out / name).unlink(missing_ok=True)
+            raise _write_failed('the manifest', out, s, e) from e
     man['complete'] = True
-    write_manifest(out, man)
+    try: write_manifest(out, man)
+    except OSError as e: raise _write_failed('the manifest', out, len(man['shards']), e) from e
     return Store(out)
+
+def _os_error(e:BaseException) -> OSError|None:
+    "The OSError behind a failed write: itself, or the 'os error N' that a safetensors error reports (ENOSPC from a full disk)."
+    if isinstance(e, OSError): return e
+    m = re.search(r'os error (\d+)', str(e))
+    return OSError(int(m.group(1)), os.strerror(int(m.group(1)))) if m else None
+
+def _write_failed(what, out, s, e):
+    import errno
+    code = f", {errno.errorcode.get(e.errno, e.errno)}" if e.errno else ''
+    err = OSError(f"writing {what} to {out} failed ({e.strerror or e}{code}); the store keeps its {s} complete shards: free space and rerun the same capture to continue")
+    err.errno = e.errno  # one line when printed, the cause's errno kept for callers
+    return err
 
 def _write_shard(path, tensors, s):
     from safetensors.torch import save_file  # one metadata key: safetensors writes several in a random order
     try: atomic_write(path, lambda p: save_file(tensors, str(p), metadata={'writesae_store': json.dumps(dict(format=STORE_FORMAT, shard=s))}))
-    except OSError as e:
-        raise OSError(f"writing shard {s} to {path.parent} failed ({e.strerror or e}); the store keeps its {s} complete shards: free space and rerun the same capture to continue") from e
+    except Exception as e:
+        oe = _os_error(e)
+        if oe is None: raise
+        raise _write_failed(f"shard {s}", path.parent, s, oe) from e
+
 
 # %% ../nbs/06_store.ipynb
 class Store:
@@ -485,33 +509,62 @@ class StoreBatches:
     def __init__(self, store:Store, cell, # the store and one of its cells
                  split:str='train', # passage split to read
                  batch_size:int=256, # states per batch (the last batch of an epoch may be smaller)
-                 fraction:float=1.0, # keep each position with this probability (seeded, the same every epoch)
+                 fraction:float=1.0, # keep each position (with segment_len: each segment) with this probability (seeded, the same every epoch)
                  skip_first:int=0, # drop positions < skip_first
                  seed:int=0, # position subsample and per-epoch order
                  shards_in_memory:int=2, # shards read at a time; a batch mixes states of all of them
                  buffer_states:int=8192, # states rebuilt at a time before shuffling
                  device=None, # rebuild (and yield batches) on this device
+                 segment_len:int|None=None, # yield `Segments` of this many consecutive positions (batch_size // segment_len per batch), for recurrent training
+                 rank:int=0, world:int=1, # data parallel: yield only share `rank` of `world` of every batch (its items rank, rank + world, ...)
                 ):
         self.store, self.cell = store, store.check_cell(cell)
         if not 0 < fraction <= 1: raise ValueError(f"fraction={fraction} out of range (0, 1]")
         if not 0 <= skip_first < store.seq_len: raise ValueError(f"skip_first={skip_first} out of range (0..{store.seq_len - 1})")
         for name, v in (('batch_size', batch_size), ('shards_in_memory', shards_in_memory), ('buffer_states', buffer_states)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{name}={v!r} must be an int >= 1")
+        if segment_len is not None:
+            room = store.seq_len - skip_first
+            if isinstance(segment_len, bool) or not isinstance(segment_len, int) or not 1 <= segment_len <= room:
+                raise ValueError(f"segment_len={segment_len!r} must be an int in 1..{room} (the positions from skip_first={skip_first} to the passage end)")
+            if batch_size % segment_len: raise ValueError(f"batch_size={batch_size} must be a multiple of segment_len={segment_len}")
+        if isinstance(world, bool) or not isinstance(world, int) or world < 1: raise ValueError(f"world={world!r} must be an int >= 1")
+        if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank < world: raise ValueError(f"rank={rank!r} out of range (0..{world - 1})")
+        self.rank, self.world = rank, world
         self.passages = torch.tensor(store.split(split), dtype=torch.long)
         if len(self.passages) == 0: raise ValueError(f"split {split!r} of store {store.path} has no passages")
         self.split, self.batch_size, self.seed, self.shards_in_memory, self.buffer_states = split, batch_size, seed, shards_in_memory, buffer_states
-        self.fraction, self.skip_first, self.device = fraction, skip_first, device
+        self.fraction, self.skip_first, self.device, self.segment_len = fraction, skip_first, device, segment_len
         store.cache_shards = max(store.cache_shards, shards_in_memory)
         g = torch.Generator().manual_seed(seed)
-        self.mask = torch.rand(len(self.passages), store.seq_len, generator=g) < fraction  # [n_split, T] kept positions
-        self.mask[:, :skip_first] = False
-        self.n_states = int(self.mask.sum())
+        if segment_len is None:
+            self.mask = torch.rand(len(self.passages), store.seq_len, generator=g) < fraction  # [n_split, T] kept positions
+            self.mask[:, :skip_first] = False
+            self.n_states = int(self.mask.sum())
+        else:  # tiles of segment_len from a seeded phase per passage; each kept with probability `fraction`
+            L, n = segment_len, len(self.passages)
+            phase = torch.randint(0, L, (n,), generator=g)
+            phase = torch.where(skip_first + phase + L <= store.seq_len, phase, 0)
+            tiles = (store.seq_len - skip_first) // L
+            self.starts = skip_first + phase[:, None] + L * torch.arange(tiles)  # [n_split, tiles]
+            self.mask = (torch.rand(n, tiles, generator=g) < fraction) & (self.starts + L <= store.seq_len)
+            self.n_states = int(self.mask.sum()) * L
         if self.n_states == 0: raise ValueError(f"no positions kept (fraction={fraction}, skip_first={skip_first})")
-    def __len__(self): return math.ceil(self.n_states / self.batch_size)
-    def __repr__(self): return f"StoreBatches({cell_name(self.cell)}, {self.split}: {self.n_states} states, {len(self)} batches of {self.batch_size})"
-    def __call__(self, epoch:int): return (S for S, _, _ in self._epoch(epoch, True))
+    def __len__(self):
+        n = math.ceil(self.n_states / self.batch_size)
+        last = (self.n_states % self.batch_size) // (self.segment_len or 1)  # items (states or segments) in a short last batch
+        return n - 1 if self.world > 1 and 0 < last < self.world else n  # a last batch too small to give every rank a share is dropped
+    def __repr__(self):
+        seg = f" in segments of {self.segment_len}" if self.segment_len else ''
+        return f"StoreBatches({cell_name(self.cell)}, {self.split}: {self.n_states} states{seg}, {len(self)} batches of {self.batch_size})"
+    def __call__(self, epoch:int):
+        it = (s for s, _, _ in self._segment_epoch(epoch, True)) if self.segment_len else (S for S, _, _ in self._epoch(epoch, True))
+        if self.world == 1: return it
+        share = lambda b: Segments(*(x[self.rank::self.world] for x in b)) if self.segment_len else b[self.rank::self.world]
+        return (share(b) for b in it if len(b[0] if self.segment_len else b) >= self.world)
     def plan(self, epoch:int=0):
-        "(passages, positions) of every batch of `epoch`, without rebuilding states."
+        "(passages, positions) of every batch of `epoch` (with segment_len: (passages, segment starts)), without rebuilding states."
+        if self.segment_len: return ((p, t) for _, p, t in self._segment_epoch(epoch, False))
         return ((p, t) for _, p, t in self._epoch(epoch, False))
 
 # %% ../nbs/06_store.ipynb
@@ -549,13 +602,17 @@ def _epoch(self:StoreBatches, epoch, build):
     if sum(len(x) for x in pool_p): yield from flush(True)
 
 # %% ../nbs/06_store.ipynb
-def bilinear_encoder(sae) -> tuple:
-    "(key_enc [n_f, r, d_k], value_enc [n_f, r, d_v], offset [n_f]) with pre_acts(S) = sum_r key_enc^T S value_enc + offset, checked on a random state."
-    kf = getattr(sae, 'enc_key_factors', None)
-    ke, ve = (sae.enc_key_factors, sae.enc_value_factors) if kf is not None else (getattr(sae, 'key_factors', None), getattr(sae, 'value_factors', None))
+def encoder_factors(sae) -> tuple:
+    "The encoder's factor parameters (key_enc [n_f, r, d_k], value_enc [n_f, r, d_v]), gradients attached; a one-line error for a dense encoder."
+    if getattr(sae, 'enc_key_factors', None) is not None: ke, ve = sae.enc_key_factors, sae.enc_value_factors
+    else: ke, ve = getattr(sae, 'key_factors', None), getattr(sae, 'value_factors', None)
     if not isinstance(ke, torch.nn.Parameter):
         raise ValueError(f"recurrent encoding needs a bilinear encoder; SAE variant {sae.config.variant!r} has a dense one")
-    ke, ve = ke.detach(), ve.detach()
+    return ke, ve
+
+def bilinear_encoder(sae) -> tuple:
+    "(key_enc [n_f, r, d_k], value_enc [n_f, r, d_v], offset [n_f]) with pre_acts(S) = sum_r key_enc^T S value_enc + offset, checked on a random state."
+    ke, ve = (f.detach() for f in encoder_factors(sae))
     with torch.no_grad():
         S = torch.randn(1, sae.d_k, sae.d_v, generator=torch.Generator().manual_seed(0)).to(ke)
         offset, ref = sae.pre_acts(torch.cat([torch.zeros_like(S), S]))  # one call: it forms the n_f templates
@@ -653,6 +710,167 @@ def encode(self:Store, sae, cell, # a WriteSAE-type SAE and a stored cell
     return sae.sparsify(pre.reshape(-1, pre.shape[-1]))
 
 # %% ../nbs/06_store.ipynb
+class Segments(NamedTuple):
+    "A batch of n segments of L consecutive states of one cell, with the write factors that carry each state to the next."
+    states: Tensor  # [n, L, d_k, d_v] S_t at the segment's positions t0 .. t0 + L - 1
+    anchors: Tensor  # [n, d_k, d_v] S_{t0 - 1} (zeros for t0 = 0)
+    keys: Tensor  # [n, L, rw, d_k] effective write factors: S_t = decay_t S_{t-1} + keys_t^T values_t
+    values: Tensor  # [n, L, rw, d_v]
+    decay: Tensor  # [n, L] scalar decay per position
+    passages: Tensor  # [n] passage index of each segment
+    starts: Tensor  # [n] position t0 of its first state
+    def flat(self) -> Tensor:
+        "The states as one batch [n L, d_k, d_v], segment-major: what the dense trainer sees."
+        return self.states.reshape(-1, *self.states.shape[2:])
+    def to(self, *args, **kw):
+        "A copy with the float tensors moved/cast (`.to(torch.float64)`, `.to('cuda')`)."
+        return Segments(*(x.to(*args, **kw) if x.is_floating_point() else x for x in self[:5]), *self[5:])
+
+@patch
+def segments_at(self:Store, cell, # a stored cell
+                passages:Tensor, # [m] passage of each segment
+                starts:Tensor, # [m] first position of each segment
+                length:int, # positions per segment
+                device=None, # rebuild on this device
+               ) -> Segments:
+    "`Segments` of `length` states from (passage, start) pairs: the states, the state before each, and the write factors between them."
+    passages, starts = torch.as_tensor(passages).long(), torch.as_tensor(starts).long()
+    if len(starts) and not (0 <= int(starts.min()) and int(starts.max()) + length <= self.seq_len):
+        raise ValueError(f"segments of {length} positions must start in 0..{self.seq_len - length}")
+    cell = self.check_cell(cell)
+    m, (d_k, d_v) = len(starts), self.dims(cell)
+    pos = starts[:, None] + torch.arange(-1, length)  # [m, L + 1]: the anchor position, then the segment
+    S = self.states_at(cell, passages[:, None].expand_as(pos).reshape(-1), pos.clamp_min(0).reshape(-1), device).view(m, length + 1, d_k, d_v)
+    S[:, 0][(starts == 0).to(S.device)] = 0  # a segment at position 0 starts from the zero state
+    uniq, row = torch.unique(passages, return_inverse=True)
+    data = self.cell_data(cell, uniq.tolist())
+    p = {n: data[n][row[:, None], pos[:, 1:]].float().to(S.device) for n in self.recurrence.pieces}  # [m, L, ...]
+    if p['decay'].dim() != 2: raise ValueError(f"recurrent training needs a scalar decay per token; {self.family} has a vector decay")
+    flat = {n: x.reshape(m * length, *x.shape[2:]) for n, x in p.items()}
+    K, V = self.recurrence.write_factors(S[:, :-1].reshape(m * length, d_k, d_v), flat)  # the write at t reads S_{t-1}
+    return Segments(S[:, 1:], S[:, 0], K.view(m, length, *K.shape[1:]), V.view(m, length, *V.shape[1:]), p['decay'], passages, starts)
+
+@patch
+def _segment_epoch(self:StoreBatches, epoch, build):
+    "Yield (Segments or None, passages, starts) per batch: shards in a seeded order, blocks shuffled, segments pooled and shuffled."
+    st, P, L = self.store, self.store.checkpoint_every, self.segment_len
+    n_seg, per = self.batch_size // L, max(1, self.buffer_states // L)
+    g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch + 1)
+    shard = self.passages // st.settings['shard_passages']
+    shards = torch.unique(shard)
+    shards = shards[torch.randperm(len(shards), generator=g)]
+    pool = []  # (passages, starts, Segments or None)
+    def flush(final):
+        p, t = torch.cat([x[0] for x in pool]), torch.cat([x[1] for x in pool])
+        s = Segments(*(torch.cat(f) for f in zip(*[x[2] for x in pool]))) if build else None
+        o = torch.randperm(len(p), generator=g)
+        n = len(p) if final else len(p) // n_seg * n_seg
+        pick = (lambda j: Segments(*(f[j.to(f.device)] for f in s))) if build else (lambda j: None)
+        for i in range(0, n, n_seg):
+            j = o[i:i + n_seg]; yield pick(j), p[j], t[j]
+        pool[:] = [(p[o[n:]], t[o[n:]], pick(o[n:]))] if n < len(p) else []
+    for i in range(0, len(shards), self.shards_in_memory):
+        rows = torch.isin(shard, shards[i:i + self.shards_in_memory]).nonzero()[:, 0]
+        r, j = self.mask[rows].nonzero(as_tuple=True)  # kept segments of these shards
+        t0 = self.starts[rows[r], j]
+        blk = r * math.ceil(st.seq_len / P) + t0 // P
+        ub, inv = torch.unique(blk, return_inverse=True)
+        rank = torch.empty(len(ub), dtype=torch.long); rank[torch.randperm(len(ub), generator=g)] = torch.arange(len(ub))
+        o = torch.argsort(rank[inv], stable=True)  # blocks in a shuffled order, segments in order within a block
+        pp, tt = self.passages[rows[r[o]]], t0[o]
+        for c in range(0, len(pp), per):
+            seg = st.segments_at(self.cell, pp[c:c + per], tt[c:c + per], L, self.device) if build else None
+            pool.append((pp[c:c + per], tt[c:c + per], seg))
+            yield from flush(False)
+    if pool: yield from flush(True)
+
+# %% ../nbs/06_store.ipynb
+def check_recurrent_sae(sae):
+    "Raise a one-line ValueError unless `sae` can be trained by `recurrent_forward` (bilinear encoder; TopK or BatchTopK)."
+    encoder_factors(sae)
+    if sae.config.sparsity not in ('topk', 'batchtopk'):
+        raise ValueError(f"recurrent training supports sparsity 'topk' and 'batchtopk', not {sae.config.sparsity!r} (its threshold gradient needs every pre-activation)")
+
+@torch.no_grad()
+def segment_pre_acts(sae, seg:Segments) -> Tensor:
+    "Pre-activations [n L, n_f] of every state of `seg` by the recurrence: one encode of each anchor, then a_t = decay_t a_{t-1} + writes."
+    ke, ve = encoder_factors(sae)
+    dt = ke.dtype
+    n, L = seg.decay.shape
+    n_f, r, d_k = ke.shape
+    d_v = ve.shape[-1]
+    a = linear_pre_acts(seg.anchors.to(dt), ke, ve)  # [n, n_f]: the one dense bilinear encode per segment
+    kk = seg.keys.to(dt).reshape(-1, d_k) @ ke.reshape(n_f * r, d_k).T  # (key_t . key_enc_ir)
+    vv = seg.values.to(dt).reshape(-1, d_v) @ ve.reshape(n_f * r, d_v).T  # (value_t . value_enc_ir)
+    w = (kk * vv).view(n, L, -1, n_f, r).sum((2, 4))  # [n, L, n_f]
+    out, dec = torch.empty_like(w), seg.decay.to(dt)
+    for j in range(L):
+        a = dec[:, j, None] * a + w[:, j]; out[:, j] = a
+    shift = sae._encoder_shift()
+    offset = sae.b_enc - (linear_pre_acts(shift.view(1, sae.d_k, sae.d_v), ke, ve)[0] if shift is not None else 0)
+    return out.reshape(n * L, n_f) + offset
+
+def exact_pre_acts(sae, S:Tensor, idx:Tensor) -> Tensor:
+    "Pre-activations [B, m] of features idx [B, m] of states S [B, d_k, d_v], from S and only those features' factors (gradients attached)."
+    ke, ve = encoder_factors(sae)
+    B, m = idx.shape
+    n_f, r, d_k = ke.shape
+    d_v = ve.shape[-1]
+    shift = sae._encoder_shift()
+    Sc = S - shift.view(sae.d_k, sae.d_v) if shift is not None else S
+    kf = F.embedding(idx, ke.reshape(n_f, r * d_k)).view(B, m * r, d_k)
+    vf = F.embedding(idx, ve.reshape(n_f, r * d_v)).view(B, m * r, d_v)
+    sv = torch.bmm(vf, Sc.transpose(1, 2))  # rows (S value_enc_ir)^T
+    return (sv * kf).sum(-1).view(B, m, r).sum(-1) + sae.b_enc[idx]
+
+def recurrent_forward(sae, seg:Segments, update_state:bool|None=None):
+    "`sae(seg.flat())` computed with the recurrent encoding: the same SAEOutput (loss, codes, metrics, dead counters) and the same gradients."
+    c = sae.config
+    S = sae._check_states(seg.flat(), check=False)
+    update = sae.training if update_state is None else update_state
+    approx = segment_pre_acts(sae, seg)  # selection only: no gradient, no formed templates
+    B, n_f = approx.shape
+    if c.sparsity == 'topk':
+        idx = approx.topk(min(c.k, n_f), dim=1).indices
+        vals = F.relu(exact_pre_acts(sae, S, idx))
+    elif c.sparsity == 'batchtopk' and sae.training:
+        ki = F.relu(approx).reshape(-1).topk(min(c.k * B, B * n_f)).indices
+        sel = torch.zeros(B * n_f, dtype=torch.bool, device=S.device); sel[ki] = True; sel = sel.view(B, n_f)
+        m = int(sel.sum(1).max())
+        cand = sel.to(torch.uint8).topk(m, dim=1).indices  # each row's selected features, padded with unselected ones
+        got = F.relu(exact_pre_acts(sae, S, cand)) * sel.gather(1, cand)
+        act = torch.zeros(B, n_f, dtype=S.dtype, device=S.device).scatter(1, cand, got)
+        if update:
+            with torch.no_grad():
+                pos = act[sel][act[sel] > 0]
+                if pos.numel():
+                    low = pos.min()
+                    if int(sae.threshold_updates) == 0: sae.threshold.copy_(low)
+                    else: sae.threshold.mul_(c.threshold_momentum).add_((1 - c.threshold_momentum) * low)
+                    sae.threshold_updates += 1
+        m2 = int((act != 0).sum(1).max())
+        vals, idx = act.topk(m2, dim=1)
+    else: check_recurrent_sae(sae); raise ValueError("recurrent training runs in training mode")
+    recon = sae._decode_sparse(vals, idx).reshape(-1, sae.d_k, sae.d_v) + sae.b_dec
+    mse = (recon - S).pow(2).mean()
+    with torch.no_grad():
+        sq = S.pow(2).sum()
+        nmse = mse * S.numel() / sq.clamp_min(1e-30)
+        fvu = mse * S.numel() / (sq - S.shape[0] * S.mean(0).pow(2).sum()).clamp_min(1e-30)
+        l0 = (vals > 0).sum(1).float().mean()
+    if update: sae._update_dead_counters(vals, idx)
+    dead = sae.dead_mask()
+    aux = S.new_zeros(())
+    if sae.training and c.aux_weight > 0 and dead.any():
+        k_aux = min(c.aux_k, int(dead.sum()))
+        if k_aux:
+            aidx = approx.masked_fill(~dead, float('-inf')).topk(k_aux, dim=1).indices
+            arec = sae._decode_sparse(F.relu(exact_pre_acts(sae, S, aidx)), aidx).reshape_as(S)
+            aux = (arec - (S - recon).detach()).pow(2).mean()
+    zero = S.new_zeros(())
+    return SAEOutput(recon, vals, idx, mse + c.aux_weight * aux, mse, nmse, fvu, l0, aux, zero, int(dead.sum()))
+
+# %% ../nbs/06_store.ipynb
 def parse_cells(spec, # 'all', 'L' (every head of layer L), 'L,H', several separated by ';' or spaces; or a list of these
                 available:list, # the cells that exist (a store's or a host's)
                ) -> list:
@@ -726,8 +944,9 @@ def train_cells(store:Store, cells, # the store and the cells to train (one SAE 
                 fraction:float=1.0, skip_first:int=0, # position subsample of the stream
                 progress:bool=False, # tqdm bars
                 per_cell_dirs:bool=True, # False: a single cell's checkpoints go in out_dir itself
+                segment_len:int|None=None, # train_config.recurrent: positions per segment (default 16)
                ) -> dict:
-    "Train one SAE per cell from the store; under torch.distributed each rank trains cells[rank::world] (no communication)."
+    "Train one SAE per cell from the store; under torch.distributed each rank trains cells[rank::world] (no communication), or with train_config.ddp all ranks train every cell together."
     from dataclasses import replace
     from writesae.sae import SAE_VARIANTS
     from writesae.train import train_sae
@@ -735,12 +954,16 @@ def train_cells(store:Store, cells, # the store and the cells to train (one SAE 
     if not per_cell_dirs and len(cells) != 1: raise ValueError(f"per_cell_dirs=False needs exactly one cell, got {len(cells)}")
     kw = dict(sae_config); variant = kw.pop('variant', 'bilinear')
     if variant not in SAE_VARIANTS: raise ValueError(f"variant {variant!r} unknown (known: {sorted(SAE_VARIANTS)})")
+    if segment_len is not None and not train_config.recurrent: raise ValueError("segment_len is for recurrent training (TrainConfig.recurrent=True)")
+    if train_config.recurrent and segment_len is None: segment_len = 16
     rank, world = _dist_rank_world()
     results = {}
-    for c in cells[rank::world]:
+    ddp = train_config.ddp and world > 1
+    for c in (cells if ddp else cells[rank::world]):
         d_k, d_v = store.dims(c)
         cfg = SAE_VARIANTS[variant](d_k=d_k, d_v=d_v, **kw)
-        tr = StoreBatches(store, c, 'train', train_config.batch_size, fraction, skip_first, train_config.seed)
+        tr = StoreBatches(store, c, 'train', train_config.batch_size, fraction, skip_first, train_config.seed, segment_len=segment_len,
+                          rank=rank if ddp else 0, world=world if ddp else 1)  # ddp: this rank's share of every batch
         va = StoreBatches(store, c, 'validation', train_config.batch_size, fraction, skip_first, train_config.seed) if store.split('validation') else None
         tc = replace(train_config, steps=train_config.steps or (train_config.epochs or 1) * len(tr), out_dir=str(cell_dir(out_dir, c) if per_cell_dirs else out_dir), progress=progress)
         torch.manual_seed(train_config.seed)  # the same global RNG per cell, whichever rank and order train it

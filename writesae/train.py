@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_train.ipynb 2
 from __future__ import annotations
-import inspect, json, math, os, sys, warnings
+import contextlib, inspect, json, math, os, sys, warnings
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 from typing import NamedTuple, Callable, Iterable
@@ -21,7 +21,7 @@ from .files import (OutputDir, check_output_dir, read_marker, remove_leftovers, 
 # %% auto 0
 __all__ = ['TRAINER_STATE', 'TRAIN_ENTRIES', 'TrainConfig', 'lr_at', 'split_by_passage', 'evaluate', 'TrainResult',
            'make_optimizer', 'trainer_state_bytes', 'load_trainer_state', 'NonFiniteError', 'run_progress',
-           'check_train_out', 'train_sae', 'planted_states', 'recovery']
+           'check_train_out', 'DataParallel', 'train_sae', 'planted_states', 'recovery']
 
 # %% ../nbs/03_train.ipynb
 @dataclass
@@ -48,6 +48,8 @@ class TrainConfig:
     wandb:bool=False # log to Weights & Biases (imported only when True)
     wandb_project:str='writesae' # wandb project name
     progress:bool=True # tqdm progress bar
+    ddp:bool=False # under torch.distributed: this rank's data is its share of every batch; gradients are averaged, rank 0 writes (a no-op in one process)
+    recurrent:bool=False # train on `Segments` batches (StoreBatches(..., segment_len=L)) with the recurrent encoding (WriteSAE-type, TopK / BatchTopK)
 
     def __post_init__(self):
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not math.isfinite(self.lr) or self.lr <= 0:
@@ -60,6 +62,8 @@ class TrainConfig:
             v = getattr(self, name)
             if v is not None and v < (0 if name in ('warmup_steps', 'resample_every') else 1):
                 raise ValueError(f"{name}={v} out of range")
+        if not isinstance(self.ddp, bool): raise ValueError(f"ddp={self.ddp!r} must be True or False")
+        if not isinstance(self.recurrent, bool): raise ValueError(f"recurrent={self.recurrent!r} must be True or False")
         if self.renorm_every < 0: raise ValueError(f"renorm_every={self.renorm_every} must be >= 0")
         if not 0 <= self.val_fraction < 1: raise ValueError(f"val_fraction={self.val_fraction} out of range [0, 1)")
         if not 0 <= self.lr_min <= self.lr: raise ValueError(f"need 0 <= lr_min ({self.lr_min}) <= lr ({self.lr})")
@@ -87,7 +91,12 @@ def split_by_passage(n:int, passage_ids=None, val_fraction:float=0.2, split_seed
     return (~val_mask).nonzero().squeeze(1), val_mask.nonzero().squeeze(1)
 
 # %% ../nbs/03_train.ipynb
+def _is_segments(x): return isinstance(x, tuple) and hasattr(x, 'anchors') and hasattr(x, 'flat')
+def _flat(x): return x.flat() if _is_segments(x) else x  # the states of a batch (a `Segments` batch: all its segments' states)
+
 def _check_batch(x, d_k, d_v, where):
+    if _is_segments(x):  # `writesae.store.Segments`: check its states, keep the rest
+        _check_batch(x.flat(), d_k, d_v, where); return x
     if not isinstance(x, Tensor): x = torch.as_tensor(np.asarray(x))
     if x.ndim != 3 or tuple(x.shape[1:]) != (d_k, d_v):
         raise ValueError(f"{where}: states have shape {tuple(x.shape)} but the SAE expects (N, {d_k}, {d_v})")
@@ -287,6 +296,96 @@ def _check_finite_weights(sae, step, where, saved_step):
             raise NonFiniteError(_stop_message(step, f"parameter {name} holds NaN or Inf (before saving {where.name}/)", where.parent, saved_step))
 
 # %% ../nbs/03_train.ipynb
+class DataParallel:
+    "What `TrainConfig(ddp=True)` does across a torch.distributed group: one starting point, averaged gradients, identical decisions."
+    def __init__(self, sae):
+        import torch.distributed as dist
+        self.dist, self.sae = dist, sae
+        self.rank, self.world, self.shared = dist.get_rank(), dist.get_world_size(), True
+        with torch.no_grad():
+            for t in list(sae.parameters()) + list(sae.buffers()): dist.broadcast(t.data, 0)  # every rank starts from rank 0's weights
+        sae._update_dead_counters = self._update_dead_counters  # instance overrides of the SAE's own methods, removed by `close`
+        if sae.config.sparsity == 'batchtopk': sae._sparsify = self._sparsify
+    def same_data(self):
+        "A context in which every rank works on the same (whole) batch, e.g. resampling: the SAE's own single-process rules apply."
+        from contextlib import contextmanager
+        @contextmanager
+        def ctx():
+            self.shared = False
+            try: yield
+            finally: self.shared = True
+        return ctx()
+    def close(self):
+        for n in ('_update_dead_counters', '_sparsify'): self.sae.__dict__.pop(n, None)
+    def total(self, n:int) -> int:
+        "The sum of `n` over the ranks."
+        t = torch.tensor([n], dtype=torch.long); self.dist.all_reduce(t); return int(t)
+    def weighted_mean(self, values:list, n:int, total:int) -> list:
+        "Means over the whole batch of per-rank means `values` over this rank's `n` of `total` states."
+        t = torch.tensor(values, dtype=torch.float64) * (n / total); self.dist.all_reduce(t); return t.tolist()
+    def gather(self, x:Tensor) -> Tensor:
+        "The whole batch whose share `x = batch[rank::world]` this rank holds, in the batch's order."
+        sizes = [torch.zeros(1, dtype=torch.long) for _ in range(self.world)]
+        self.dist.all_gather(sizes, torch.tensor([x.shape[0]]))
+        sizes = [int(s) for s in sizes]; m = max(sizes)
+        parts = [x.new_empty(m, *x.shape[1:]) for _ in range(self.world)]
+        self.dist.all_gather(parts, torch.cat([x, x.new_zeros(m - x.shape[0], *x.shape[1:])]).contiguous())
+        full = x.new_empty(sum(sizes), *x.shape[1:])
+        for r, (p, s) in enumerate(zip(parts, sizes)): full[r::self.world] = p[:s]
+        return full
+    def average_gradients(self, n:int, total:int):
+        "Replace every gradient by the whole batch's: the share-weighted sum over the ranks (a parameter no rank touched keeps None)."
+        ps = list(self.sae.parameters())
+        flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) * (n / total) for p in ps]
+                         + [torch.tensor([float(p.grad is not None) for p in ps], dtype=ps[0].dtype)])
+        self.dist.all_reduce(flat)
+        o = 0
+        for i, p in enumerate(ps):
+            p.grad = flat[o:o + p.numel()].view_as(p).clone() if flat[-len(ps) + i] > 0 else None; o += p.numel()
+    @torch.no_grad()
+    def _update_dead_counters(self, values, indices):
+        "A feature fired if it fired on any rank: the fired masks are all-reduced (max) before the counters move."
+        sae = self.sae
+        if not self.shared: return type(sae)._update_dead_counters(sae, values, indices)
+        fired = torch.zeros(sae.n_features, dtype=torch.int32, device=indices.device)
+        fired[indices[values > 0]] = 1
+        self.dist.all_reduce(fired, op=self.dist.ReduceOp.MAX)
+        sae.steps_since_fired += 1
+        sae.steps_since_fired[fired.bool()] = 0
+    def _sparsify(self, pre, update=False):
+        "BatchTopK over the whole batch: the k B-th largest activation of all ranks is the cut; the threshold EMA sees the global minimum."
+        sae, c = self.sae, self.sae.config
+        if not sae.training or not self.shared: return type(sae)._sparsify(sae, pre, update)
+        B = self.total(pre.shape[0])
+        flat = torch.nn.functional.relu(pre).reshape(-1)
+        K = min(c.k * B, B * pre.shape[1])
+        top = flat.detach().topk(min(K, flat.numel())).values
+        parts = [top.new_empty(K) for _ in range(self.world)]
+        self.dist.all_gather(parts, torch.cat([top, top.new_full((K - len(top),), -float('inf'))]))
+        cut = torch.cat(parts).topk(K).values[-1]
+        keep = flat.detach() >= cut
+        act = (flat * keep).view_as(pre)
+        if update:
+            with torch.no_grad():
+                pos = flat.detach()[keep & (flat.detach() > 0)]
+                low = (pos.min() if pos.numel() else pos.new_tensor(float('inf'))).reshape(1).clone()
+                self.dist.all_reduce(low, op=self.dist.ReduceOp.MIN)
+                if torch.isfinite(low).all():
+                    if int(sae.threshold_updates) == 0: sae.threshold.copy_(low[0])
+                    else: sae.threshold.mul_(c.threshold_momentum).add_((1 - c.threshold_momentum) * low[0])
+                    sae.threshold_updates += 1
+        from writesae.sae import SAECodes, _dense_to_sparse
+        vals, idx = _dense_to_sparse(act)
+        return SAECodes(vals, idx, pre)
+
+def _data_parallel(cfg, sae):
+    "A `DataParallel` when ddp=True runs in a torch.distributed group of more than one process; None otherwise (ddp is then a no-op)."
+    if not cfg.ddp: return None
+    import torch.distributed as dist
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1: return None
+    return DataParallel(sae)
+
+# %% ../nbs/03_train.ipynb
 def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=None, resume:bool=False,
               val_data=None, meta:dict|None=None) -> TrainResult:
     "Train an SAE (or the SAE of a config) on states `data` (N, d_k, d_v) or a lazy source of batches."
@@ -300,6 +399,7 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
         tr_idx, va_idx = split_by_passage(X.shape[0], passage_ids, cfg.val_fraction, cfg.split_seed)
         if len(tr_idx) == 0: raise ValueError("the training split is empty")
         if val_data is not None: raise ValueError("in-memory data is split by passage; do not pass val_data as well")
+        if cfg.recurrent: raise ValueError("recurrent=True trains on Segments batches of a store (StoreBatches(..., segment_len=L)), not on in-memory states")
         spe = math.ceil(len(tr_idx) / cfg.batch_size)
         Xv = X[va_idx] if len(va_idx) else None
         val_batches = (lambda: (Xv[i:i + cfg.batch_size].float() for i in range(0, len(Xv), cfg.batch_size))) if Xv is not None else None
@@ -309,6 +409,12 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
         stream = _Stream(data, d_k, d_v, 'data')
         first = next(iter(stream.batches(0)), None)
         if first is None: raise ValueError("data: the data source is empty (no batches)")
+        if cfg.recurrent:
+            if not _is_segments(first): raise ValueError(f"recurrent=True needs batches of Segments (StoreBatches(..., segment_len=L)); the data source yields {type(first).__name__}")
+            from writesae.store import check_recurrent_sae
+            check_recurrent_sae(sae)
+            if cfg.ddp and sae.config.sparsity == 'batchtopk': raise ValueError("ddp=True with recurrent=True supports sparsity 'topk' only (the batch-wide BatchTopK cut is not shared across ranks there)")
+            meta = dict(meta or {}, recurrent=True, segment_len=int(first.states.shape[1]))  # stamped in every checkpoint
         spe = len(stream) if stream.has_len() else None
         n_train, n_val = None, None
         if val_data is None: val_batches = None
@@ -316,12 +422,19 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
             Xv = _as_states(val_data, d_k, d_v, 'val_data'); n_val = len(Xv)
             val_batches = lambda: (Xv[i:i + cfg.batch_size].float() for i in range(0, len(Xv), cfg.batch_size))
         else:
-            vs = _Stream(val_data, d_k, d_v, 'val_data'); val_batches = lambda: vs.batches(0)
+            vs = _Stream(val_data, d_k, d_v, 'val_data'); val_batches = lambda: (_flat(x) for x in vs.batches(0))
     sched = _resolve(cfg, spe)
     T = sched['total_steps']
     out = Path(cfg.out_dir) if cfg.out_dir else None
     if resume and out is None: raise ValueError("resume=True needs TrainConfig.out_dir")
     od = check_train_out(out, resume, cfg.force) if out is not None else None
+    ddp = _data_parallel(cfg, sae)
+    if ddp is not None:
+        if _is_in_memory(data): raise ValueError("ddp=True streams each rank's share of every batch; pass a lazy source (StoreBatches(..., rank=, world=)), not in-memory states")
+        ddp.dist.barrier()  # every rank has checked out_dir before rank 0 writes into it
+    wout = out if ddp is None or ddp.rank == 0 else None  # only rank 0 writes
+    if ddp is not None: meta = dict(meta or {}, ddp=dict(world=ddp.world))  # stamped in every checkpoint
+    full = (lambda x: _flat(x) if ddp is None else ddp.gather(x.states if _is_segments(x) else x).reshape(-1, d_k, d_v))  # the whole batch
 
     # ---- state
     opt = make_optimizer(sae, cfg.lr)
@@ -340,6 +453,8 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
         if saved_cfg != now_cfg:
             diff = {k: (saved_cfg[k], now_cfg[k]) for k in _RESUME_KEYS if saved_cfg[k] != now_cfg[k]}
             raise ValueError(f"resume with a different TrainConfig (saved, now): {diff}")
+        if bool(st['train_config'].get('recurrent', False)) != cfg.recurrent:
+            raise ValueError(f"resume with a different TrainConfig (saved, now): {{'recurrent': ({st['train_config'].get('recurrent', False)}, {cfg.recurrent})}}")
         saved = load_sae(out / 'last')
         if saved.config != sae.config: raise ValueError(f"resume with a different SAE config: saved {saved.config}, now {sae.config}")
         sae.load_state_dict(saved.state_dict())
@@ -350,18 +465,18 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
         resample_gen.set_state(st['resample_gen'])
         acc, n_acc = dict(st['log_acc']), st['log_n']
     elif cfg.init_b_dec and sae.config.center != 'none':
-        sae.init_from_data(X[tr_idx[:65536]] if _is_in_memory(data) else first)
+        sae.init_from_data(X[tr_idx[:65536]] if _is_in_memory(data) else full(first))
 
-    if out is not None: _open_run(od, resume, [dict(event='schedule', **sched, n_train=n_train, n_val=n_val,
+    if wout is not None: _open_run(od, resume, [dict(event='schedule', **sched, n_train=n_train, n_val=n_val,
                                                      train_config=asdict(cfg), sae_config=sae.config.to_dict())] + history)
     run = None
-    if cfg.wandb:
+    if cfg.wandb and wout is not None:
         import wandb  # optional, imported only when asked for
         run = wandb.init(project=cfg.wandb_project, config=dict(sched, **asdict(cfg), **sae.config.to_dict()))
 
     def log(row):
         history.append(row)
-        if out is not None:
+        if wout is not None:
             with open(out / 'metrics.jsonl', 'a') as f: f.write(dumps(row) + '\n')
         if run is not None: run.log(row, step=row['step'])
 
@@ -375,7 +490,7 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
     saved_step = step if resume else None
     def save_resume():
         nonlocal saved_step
-        if out is None: return
+        if wout is None: return
         _check_finite_weights(sae, step, out / 'last', saved_step)
         _save_state(sae, out / 'last', meta, payload()); saved_step = step
 
@@ -394,18 +509,27 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
             lr = lr_at(step, T, sched['warmup_steps'], cfg.lr, cfg.lr_min)
             for g in opt.param_groups: g['lr'] = lr
             sae.set_progress(step / T)
-            o = sae(xb, check=False)  # batches were checked when they were read
-            lv = o.loss.item()
+            if cfg.recurrent:
+                from writesae.store import recurrent_forward
+                o = recurrent_forward(sae, xb)  # the same output and gradients as sae(xb.flat()), without n_f bilinear forms per state
+            else: o = sae(_flat(xb), check=False)  # batches were checked when they were read
+            n_here = _flat(xb).shape[0]
+            n_all = ddp.total(n_here) if ddp is not None else n_here
+            lv = o.loss.item() if ddp is None else ddp.weighted_mean([o.loss.item()], n_here, n_all)[0]
             if not math.isfinite(lv): raise NonFiniteError(_stop_message(step + 1, f"the loss is {lv} (lr {lr:.3g}); lower the learning rate", out, saved_step))
             opt.zero_grad(set_to_none=True)
             o.loss.backward()
+            if ddp is not None: ddp.average_gradients(n_here, n_all)
             opt.step()
             step += 1; batch_in_epoch = i + 1
             if cfg.renorm_every and step % cfg.renorm_every == 0: sae.normalize_decoder()
             if sched['resample_every'] and step % sched['resample_every'] == 0 and step < T:
-                sae.resample_dead(xb, optimizer=opt, generator=resample_gen)
-            for k_, v in (('loss', o.loss), ('mse', o.mse), ('nmse', o.nmse), ('fvu', o.fvu), ('l0', o.l0), ('aux_loss', o.aux_loss)):
-                acc[k_] = acc.get(k_, 0.0) + v.detach().item()
+                with (ddp.same_data() if ddp is not None else contextlib.nullcontext()):  # the whole batch, the same on every rank
+                    sae.resample_dead(full(xb), optimizer=opt, generator=resample_gen)
+            names = ('loss', 'mse', 'nmse', 'fvu', 'l0', 'aux_loss')
+            vals = [v.detach().item() for v in (o.loss, o.mse, o.nmse, o.fvu, o.l0, o.aux_loss)]
+            if ddp is not None: vals = ddp.weighted_mean(vals, n_here, n_all)  # nmse, fvu: the share-weighted mean of the ranks' ratios
+            for k_, v in zip(names, vals): acc[k_] = acc.get(k_, 0.0) + v
             acc['dead_fraction'] = acc.get('dead_fraction', 0.0) + o.n_dead / sae.n_features
             n_acc += 1
             bar.update(1)
@@ -425,7 +549,7 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
             log(dict(split='val', step=step, epoch=epoch, **vm))
             if best_val is None or vm['val_mse'] < best_val:
                 best_val = vm['val_mse']
-                if out is not None:
+                if wout is not None:
                     _check_finite_weights(sae, step, out / 'best', saved_step)
                     sae.save_pretrained(out / 'best', meta=dict(meta or {}, step=step, epoch=epoch, **vm))
         epoch += 1; batch_in_epoch = 0
@@ -433,10 +557,11 @@ def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=Non
         if step < T: save_resume()
     bar.close()
     save_resume()
-    if out is not None and not stopped:
+    if wout is not None and not stopped:
         _check_finite_weights(sae, step, out / 'final', saved_step)
         sae.save_pretrained(out / 'final', meta=dict(meta or {}, step=step, best_val_mse=best_val))
     if run is not None: run.finish()
+    if ddp is not None: ddp.close(); ddp.dist.barrier()  # rank 0 has written everything before any rank goes on (e.g. to resume)
     return TrainResult(sae, history, best_val, out)
 
 # %% ../nbs/03_train.ipynb
