@@ -6,10 +6,9 @@
 from __future__ import annotations
 import argparse, hashlib, json, os, re, sys, warnings
 from pathlib import Path
-import torch
 
+# torch, transformers and the model code load inside the commands, so `writesae --help` and a bad argument answer at once
 from .files import check_output_dir, check_output_file, remove_leftovers, save_safetensors, read_marker
-from .sae import HUB_ID
 
 # %% auto 0
 __all__ = ['TOKENIZER_FILES', 'STATE_KEYS', 'check_device', 'load_host_model', 'save_states', 'is_states_file', 'load_states',
@@ -18,6 +17,7 @@ __all__ = ['TOKENIZER_FILES', 'STATE_KEYS', 'check_device', 'load_host_model', '
 # %% ../nbs/09_cli.ipynb
 def check_device(device:str, flag:str='--device') -> torch.device:
     "A usable torch device, or a one-line ValueError naming what this machine has."
+    import torch
     try: d = torch.device(device)
     except (RuntimeError, TypeError): raise ValueError(f"{flag} {device!r} is not a torch device (cpu, cuda, cuda:N, mps)") from None
     if d.type == 'cuda':
@@ -80,10 +80,13 @@ def _load_rwkv7_folder(p:Path, dev, dtype):
 # %% ../nbs/09_cli.ipynb
 def load_host_model(name_or_path:str, # demo name, local folder or hub id
                     device:str='cpu', # torch device
-                    dtype=torch.float32, # parameter dtype
+                    dtype=None, # parameter dtype (default torch.float32)
                    ):
     "`(model, tokenizer)` for a demo name, a local `save_pretrained` folder or a hub id; checks what it can before loading weights."
+    import torch
     from writesae.zoo import DEMO_NAMES, load_demo
+    from writesae.sae import HUB_ID
+    dtype = torch.float32 if dtype is None else dtype
     dev = check_device(device)
     if name_or_path in DEMO_NAMES: return load_demo(name_or_path, device=dev, dtype=dtype)
     local = Path(name_or_path).exists()
@@ -194,6 +197,7 @@ def _cmd_capture(a):
     meta = dict(model=a.model, model_config_sha256=_config_digest(model.config), family=adapter.family, cell=[cell.layer, cell.head],
                 dims=list(adapter.dims(cell)), split=None if a.text else a.split, text=a.text, passages=a.passages, seq_len=a.seq_len,
                 skip_first=a.skip_first, every=a.every, orientation='(d_k, d_v): key side x value side')
+    import torch
     save_states(out, S.to(getattr(torch, a.dtype)), pid, pos, meta)
     print(f"{len(S)} states of layer {cell.layer} head {cell.head} ({S.shape[1]} x {S.shape[2]}) written to {out}")
     return out
@@ -211,10 +215,10 @@ def _saved_run(out):
 def _cmd_train(a):
     if a.store or a.states is None: return _cmd_train_store(a)
     if a.recurrent or a.ddp or a.segment_len is not None: raise ValueError("--recurrent, --segment-len and --ddp train from a store: give --store DIR --cell L,H instead of a states file")
+    for name in ('n-features', 'k', 'rank', 'batch-size', 'steps', 'epochs', 'save-every'): _int_arg(a, name, 1)
     from writesae.sae import SAE_VARIANTS, SAEConfig
     from writesae.train import TrainConfig, train_sae, check_train_out
     out = Path(a.out)
-    for name in ('n-features', 'k', 'rank', 'batch-size', 'steps', 'epochs', 'save-every'): _int_arg(a, name, 1)
     if a.variant is not None and a.variant not in SAE_VARIANTS: raise ValueError(f"--variant {a.variant!r} unknown (known: {sorted(SAE_VARIANTS)})")
     if Path(a.states).exists() and out.exists() and Path(a.states).resolve().is_relative_to(out.resolve()):
         raise ValueError(f"--out {out} contains the input states file {a.states}; choose another folder")

@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
-import writesae
+import writesae  # torch is imported where tensors are handled, so the CLI's argument checks need no torch
 
 # %% auto 0
 __all__ = ['TMP_TAG', 'OLD_TAG', 'MARKER', 'temp_path', 'leftovers', 'remove_leftovers', 'fsync_path', 'atomic_file',
@@ -250,6 +249,7 @@ def check_output_file(path, # the file to write
 # %% ../nbs/00a_files.ipynb
 def tensors_digest(tensors:dict) -> str:
     "SHA-256 (hex, 16 chars) of named tensors: names, dtypes, shapes and bytes, in name order."
+    import torch
     h = hashlib.sha256()
     for k in sorted(tensors):
         t = tensors[k].detach().cpu().contiguous()
