@@ -181,7 +181,7 @@ def _cmd_demo(a):
 # %% ../nbs/09_cli.ipynb
 def _cmd_capture(a):
     from writesae.hosts import host_for, Cell
-    from writesae.demo import _passages
+    from writesae.store import store_passages
     from writesae.store import capture_states
     out = Path(a.out)
     if out.suffix != '.safetensors': raise ValueError(f"--out {a.out!r} must end in .safetensors")
@@ -192,7 +192,7 @@ def _cmd_capture(a):
     model, tok = load_host_model(a.model, device=a.device)
     adapter = host_for(model)
     cell = adapter.check_cell(Cell(a.layer, a.head))
-    passages = _passages(tok, a.split, a.passages, a.seq_len, _texts(a))
+    passages = store_passages(tok, a.split, a.passages, a.seq_len, _texts(a))
     S, pid, pos = capture_states(adapter, passages, cell, a.skip_first, a.every)  # the store's capture path, states rebuilt by the recurrence
     meta = dict(model=a.model, model_config_sha256=_config_digest(model.config), family=adapter.family, cell=[cell.layer, cell.head],
                 dims=list(adapter.dims(cell)), split=None if a.text else a.split, text=a.text, passages=a.passages, seq_len=a.seq_len,
@@ -289,7 +289,7 @@ def load_sae_host(a, sae_dir:Path, model_name:str, cell:tuple, meta:dict) -> tup
 
 def _cmd_evaluate(a):
     from writesae.hosts import host_for, Cell
-    from writesae.demo import _passages
+    from writesae.store import store_passages
     from writesae.sae import load_sae, load_meta
     from writesae import evaluate as E
     from writesae.report import Report
@@ -302,7 +302,7 @@ def _cmd_evaluate(a):
     sae = load_sae(sae_dir).eval()
     flat = load_sae(flat_dir).eval() if flat_dir else None
     adapter, tok, cell = load_sae_host(a, sae_dir, model_name, (layer, head), meta)
-    passages = _passages(tok, a.split, a.passages, a.seq_len, _texts(a))
+    passages = store_passages(tok, a.split, a.passages, a.seq_len, _texts(a))
     ev = E.evaluate_cell(adapter, sae, cell, passages, ecfg, flat_sae=flat, meta=meta, progress=True)
     rep = Report(f'writesae evaluate: {model_name}, layer {layer} head {head}')
     E.add_evaluation(rep, ev)
@@ -485,7 +485,7 @@ def _add_interventions(sub):
 def _cmd_dashboard(a):
     from writesae.firings import encode_cell
     from writesae.dashboard import Dashboard
-    from writesae.demo import _passages
+    from writesae.store import store_passages
     from writesae.sae import load_sae
     _check_corpus_args(a); _int_arg(a, 'erasure', 0)
     sae_dir = resolve_sae_dir(a.sae)
@@ -493,7 +493,7 @@ def _cmd_dashboard(a):
     model_name, cell, meta = sae_model_cell(a, sae_dir)
     sae = load_sae(sae_dir).eval()
     adapter, tok, cell = load_sae_host(a, sae_dir, model_name, cell, meta)
-    passages = _passages(tok, a.split, a.passages, a.seq_len, _texts(a))
+    passages = store_passages(tok, a.split, a.passages, a.seq_len, _texts(a))
     codes = encode_cell(adapter, sae, cell, passages, skip_first=a.skip_first, meta=meta, progress=True)
     res = Dashboard(adapter, sae, codes, passages, tok).export(out, erasure_top=a.erasure, progress=True)
     print(f"dashboard of {res['n_cards']} atoms of L{cell.layer} H{cell.head} written to {a.out}/index.html "

@@ -17,6 +17,7 @@ from .sae import build_sae, SAE_VARIANTS
 from .train import TrainConfig, train_sae
 import writesae.report as rp
 from .files import check_output_dir
+from .store import store_passages
 
 # %% auto 0
 __all__ = ['DemoConfig', 'collect_states', 'encode_states', 'atoms_to_show', 'run_demo']
@@ -131,13 +132,6 @@ def atoms_to_show(fire_counts:np.ndarray, # firings per atom on held-out states
     return [int(i) for i in ok[np.argsort(-c[ok], kind='stable')][:n]]
 
 # %% ../nbs/07_demo.ipynb
-def _passages(tokenizer, split:str, n:int, seq_len:int, texts=None):
-    from writesae.zoo import split_stream, token_stream, eval_windows
-    ids = token_stream(texts, tokenizer) if texts is not None else split_stream(split, tokenizer)
-    w = eval_windows(ids, seq_len, n)
-    if len(w) < n: raise ValueError(f"the {split} text gives only {len(w)} passages of {seq_len} tokens; asked for {n}")
-    return w
-
 def _default_cell(adapter, cfg):
     layer = cfg.layer if cfg.layer is not None else adapter.layers[len(adapter.layers) // 2]
     return adapter.check_cell(Cell(layer, cfg.head))
@@ -161,8 +155,8 @@ def run_demo(out_dir='demo_report', # report folder: new, empty, or an earlier d
     cell = _default_cell(adapter, cfg)
     d_k, d_v = adapter.dims(cell)
     texts = texts or {}
-    train_p = _passages(tok, 'validation', cfg.n_train_passages, cfg.seq_len, texts.get('train'))
-    eval_p = _passages(tok, 'test', cfg.n_eval_passages, cfg.seq_len, texts.get('eval'))
+    train_p = store_passages(tok, 'validation', cfg.n_train_passages, cfg.seq_len, texts.get('train'))
+    eval_p = store_passages(tok, 'test', cfg.n_eval_passages, cfg.seq_len, texts.get('eval'))
 
     # 1-2. capture
     S_train, pid_train, _ = collect_states(adapter, train_p, cell, cfg.skip_first, cfg.every, cfg.capture_batch, progress)
