@@ -15,7 +15,7 @@ $(STAMP): settings.ini setup.py
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e ".[dev]"
-	@if $(PY) -c "import triton" 2>/dev/null; then echo "triton is installed in $(VENV): the CPU environment must not contain it (see HOSTS.md)"; exit 1; fi
+	@if $(PY) -c "import triton" 2>/dev/null; then echo "triton is installed in $(VENV): the CPU environment must not contain it: transformers would route its Gated DeltaNet and Mamba-2 kernels to it"; exit 1; fi
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -319,7 +319,7 @@ def add_evaluation(rep, # a `writesae.report.Report`
             x = b[k]; w = x['win']
             rows.append(f"| {name} | {x['n']} | {_pct(w['rate'])} [{_pct(w['ci_lo'])}, {_pct(w['ci_hi'])}] | {_pct(x['strict_chain']['rate'])} | "
                         f"{_g(x['median_kl']['atom'])} / {_g(x['median_kl']['delete'])} / {_g(x['median_kl']['random'])} |")
-        rep.add(f'Flat+SVD baseline, {head}', 'The same firings; both atom arms at the native write\'s Frobenius norm (SPEC 4.8).\n\n' + '\n'.join(rows))
+        rep.add(f'Flat+SVD baseline, {head}', 'The same firings; both atom arms at the native write\'s Frobenius norm.\n\n' + '\n'.join(rows))
     p = ev['partition']
     if p['mixture'] is not None:
         m = p['mixture']; bic = {f['k']: f['bic'] for f in m['fits']}

@@ -453,7 +453,7 @@ class InterventionConfig:
 
     @classmethod
     def paper(cls, **kw):
-        "The paper's grid (SPEC 4.5, 4.6): hours on a CPU."
+        "The paper's grid of the four experiments: hours on a CPU."
         return cls(**{**dict(erase_detect=50, erase_firings=150, dose_positions=50, sign_trials=2000, install_prompts=30, install_positions=5,
                              install_per_stratum=2, steer_features=10, steer_prompts=40, steer_tokens=400), **kw})
 
