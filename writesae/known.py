@@ -18,7 +18,7 @@ from .closed_form import closed_form_test, atoms_of
 
 # %% auto 0
 __all__ = ['SILU_ARGMIN', 'SILU_MIN', 'KNOWN_THRESHOLDS', 'silu_inverse', 'PlantedHost', 'planted_gdn_host',
-           'known_answer_passes', 'run_known_answer', 'known_answer_report']
+           'known_answer_passes', 'run_known_answer', 'known_answer_report', 'planted_mamba2_host']
 
 # %% ../nbs/22_known_answer.ipynb
 SILU_ARGMIN = -1.2784645427610738  # SiLU is increasing on [SILU_ARGMIN, inf)
@@ -42,11 +42,11 @@ class PlantedHost:
     "A hand-set Qwen3.5 host and its planted answer."
     model:torch.nn.Module # the Qwen3_5ForCausalLM
     cell:Cell # the GDN cell that holds the planted writes
-    keys:Tensor # [n, d_k] unit keys k_i (orthonormal rows when n <= d_k)
-    queries:Tensor # [n, d_k] unit queries q_i (before the kernel's d_k^-1/2 scale)
-    values:Tensor # [n, d_v] value vectors v_i as the layer emits them (not unit)
-    beta:float # write strength of every token
-    alpha:float # decay of every token
+    keys:Tensor # [n, d_k] key of token i as the recurrence uses it (GDN: unit; Mamba-2: B, orthogonal rows, not unit)
+    queries:Tensor # [n, d_k] query of token i as the read uses it (GDN: unit q_i times d_k^-1/2; Mamba-2: C)
+    values:Tensor # [n, d_v] value of token i as the layer emits it (GDN: v; Mamba-2: x)
+    strength:float # write strength of every token (GDN beta; Mamba-2 dt)
+    decay:float # state decay of every token (GDN alpha; Mamba-2 exp(dt A))
     W_O:Tensor # [hidden, d_v] output projection
     W_U:Tensor # [n, hidden] unembedding
     embed:Tensor # [n, hidden] token embeddings (= the residual stream entering the readout)
@@ -54,8 +54,8 @@ class PlantedHost:
 
     @property
     def atoms(self) -> Tensor:
-        "The planted unit atoms P_i = k_i (v_i/|v_i|)^T, [n, d_k, d_v]."
-        return self.keys[:, :, None] * F.normalize(self.values, dim=1)[:, None, :]
+        "The planted unit atoms P_i = (k_i/|k_i|) (v_i/|v_i|)^T, [n, d_k, d_v]."
+        return F.normalize(self.keys, dim=1)[:, :, None] * F.normalize(self.values, dim=1)[:, None, :]
 
     @property
     def n_tokens(self) -> int: return self.keys.shape[0]
@@ -112,7 +112,7 @@ def planted_gdn_host(n_tokens:int=16, # vocabulary = planted atoms (<= d_k keeps
         gdn.out_proj.weight.copy_(W_O)
         m.norm.eps = norm_eps; m.norm.weight.fill_(math.sqrt(norm_eps) - 1)  # Qwen3.5 RMSNorm multiplies by (1 + weight)
         model.lm_head.weight.copy_(W_U)
-    return PlantedHost(model=model, cell=Cell(0, 0), keys=keys, queries=queries, values=values, beta=beta, alpha=alpha,
+    return PlantedHost(model=model, cell=Cell(0, 0), keys=keys, queries=queries / math.sqrt(d_k), values=values, strength=beta, decay=alpha,
                        W_O=W_O, W_U=W_U, embed=m.embed_tokens.weight.detach().clone(), scramble=scramble)
 
 # %% ../nbs/22_known_answer.ipynb
@@ -183,10 +183,68 @@ def run_known_answer(host:PlantedHost|None=None, # default: `planted_gdn_host(se
     return dict(numbers=numbers, passes=known_answer_passes(numbers), host=host, adapter=adapter, sae=sae, evaluation=ev,
                 train_ids=train_ids, eval_ids=eval_ids, match=match, match_cos=match_cos, best=best, r2_orth=r2_orth, r2_recur=r2_recur)
 
-def known_answer_report(seed:int=0) -> dict:
-    "The golden numbers of the planted host and of its scrambled negative control, with which checks pass."
+def known_answer_report(seed:int=0, # host and pipeline seed
+                        families=('gdn', 'mamba2'), # planted hosts to run
+                       ) -> dict:
+    "The golden numbers of each planted host and of its scrambled negative control, with which checks pass."
+    build = dict(gdn=planted_gdn_host, mamba2=planted_mamba2_host)
     out = {}
-    for name, scramble in (('planted', False), ('scrambled', True)):
-        r = run_known_answer(planted_gdn_host(seed=seed, scramble=scramble), seed=seed)
-        out[name] = dict(numbers=r['numbers'], passes=r['passes'], all_pass=all(r['passes'].values()))
+    for fam in families:
+        for name, scramble in ((fam, False), (f'{fam}_scrambled', True)):
+            r = run_known_answer(build[fam](seed=seed, scramble=scramble), seed=seed)
+            out[name] = dict(numbers=r['numbers'], passes=r['passes'], all_pass=all(r['passes'].values()))
     return out
+
+# %% ../nbs/22_known_answer.ipynb
+def planted_mamba2_host(n_tokens:int=16, # vocabulary = planted atoms (<= d_k keeps the keys orthogonal; <= d_v, the width)
+                        d_k:int=16, # state size N (key side)
+                        d_v:int=16, # head dim P (value side) = the model width
+                        decay:float=0.1, # exp(dt A) of every token (dt = 1)
+                        query_mix:float=0.5, # C_i ~ B_i + query_mix * u_i
+                        readout_scale:float=32.0, # W_O entries ~ N(0, readout_scale^2 / d_v)
+                        unembed_scale:float=2.0, # W_U entries ~ N(0, unembed_scale^2 / hidden)
+                        scramble:bool=False, # negative control: random conv taps over the last four tokens
+                        seed:int=0, # seed of B, C, x, W_O, W_U (and the scrambled taps)
+                        norm_eps:float=1e6, # epsilon of the gated and final RMSNorms (linear regime)
+                       ) -> PlantedHost:
+    "A one-layer Mamba-2 whose cell (0, 0) writes B_i x_i^T for token i (dt = 1), with a linear readout."
+    from transformers import Mamba2Config, Mamba2ForCausalLM
+    hidden = d_v
+    if not n_tokens <= min(d_k, d_v): raise ValueError(f"n_tokens={n_tokens} must be <= d_k={d_k} and <= d_v={d_v} (orthogonal keys, one-hot embeddings)")
+    if not 0 < decay < 1: raise ValueError(f"decay={decay} must lie in (0, 1)")
+    g = torch.Generator().manual_seed(seed)
+    cfg = Mamba2Config(vocab_size=n_tokens, hidden_size=hidden, num_hidden_layers=1, head_dim=d_v, num_heads=1, expand=1, state_size=d_k,
+                       n_groups=1, chunk_size=64, tie_word_embeddings=False, bos_token_id=0, eos_token_id=0, pad_token_id=0)
+    torch.manual_seed(seed)
+    model = Mamba2ForCausalLM(cfg).eval()
+    Q, _ = torch.linalg.qr(torch.randn(d_k, d_k, generator=g))
+    keys = Q[:n_tokens].contiguous()
+    queries = F.normalize(keys + query_mix * F.normalize(torch.randn(n_tokens, d_k, generator=g), dim=1), dim=1)
+    vals = F.normalize(torch.randn(n_tokens, d_v, generator=g), dim=1)
+    scale = lambda u: 0.25 * u / u.abs().max()  # entries in [-0.25, 0.25]: reachable by SiLU (B and C are not normalised in Mamba-2)
+    keys, queries, values = scale(keys), scale(queries), scale(vals)
+    W_O = torch.randn(hidden, d_v, generator=g) * readout_scale / math.sqrt(d_v)
+    W_U = torch.randn(n_tokens, hidden, generator=g) * unembed_scale / math.sqrt(hidden)
+    taps = torch.zeros(d_v + 2 * d_k, 4); taps[:, 3] = 1
+    if scramble: taps = 0.25 + 0.5 * torch.rand(d_v + 2 * d_k, 4, generator=g)
+    with torch.no_grad():
+        for p in model.parameters(): p.zero_()
+        bb = model.backbone; blk = bb.layers[0]; mx = blk.mixer
+        bb.embeddings.weight[:, :n_tokens] = math.sqrt(hidden) * torch.eye(n_tokens)
+        blk.norm.weight.fill_(1.0)  # Mamba2RMSNorm multiplies by its weight: the one-hot rows (RMS 1) pass unchanged
+        X = blk.norm(bb.embeddings.weight).double()
+        pinv = torch.linalg.pinv(X)
+        zg = 2.0
+        # in_proj output: [gate (d_v) | x (d_v), B (d_k), C (d_k) -> conv | dt (1 head)]
+        Z = torch.cat([torch.full((n_tokens, d_v), zg, dtype=torch.float64), silu_inverse(values), silu_inverse(keys), silu_inverse(queries),
+                       torch.zeros(n_tokens, 1, dtype=torch.float64)], 1)
+        mx.in_proj.weight.copy_((pinv @ Z).T.float())
+        mx.conv1d.weight[:, 0] = taps
+        if mx.conv1d.bias is not None: mx.conv1d.bias.zero_()
+        mx.dt_bias.fill_(math.log(math.e - 1)); mx.A_log.fill_(math.log(-math.log(decay))); mx.D.zero_()  # dt = softplus(0 + dt_bias) = 1
+        mx.norm.variance_epsilon = norm_eps; mx.norm.weight.fill_(math.sqrt(norm_eps) / F.silu(torch.tensor(zg)).item())
+        mx.out_proj.weight.copy_(W_O)
+        bb.norm_f.variance_epsilon = norm_eps; bb.norm_f.weight.fill_(math.sqrt(norm_eps))
+        model.lm_head.weight.copy_(W_U)
+    return PlantedHost(model=model, cell=Cell(0, 0), keys=keys, queries=queries, values=values, strength=1.0, decay=decay,
+                       W_O=W_O, W_U=W_U, embed=bb.embeddings.weight.detach().clone(), scramble=scramble)
