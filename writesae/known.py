@@ -119,6 +119,7 @@ def planted_gdn_host(n_tokens:int=16, # vocabulary = planted atoms (<= d_k keeps
 KNOWN_THRESHOLDS = dict(
     recovery=0.9, # share of planted atoms with a learned atom at cosine >= 0.9
     win_rate=0.95, # share of firings where the atom arm beats deletion
+    kl_restored=0.9, # median over firings of 1 - kl_atom / kl_delete (how much of deletion's damage the atom arm undoes)
     register_share=0.9, # share of planted atoms whose best alive match (cosine >= 0.9) is classified register
     cf_r2=0.95, # median over planted atoms of Eq. 1's R^2 on passages whose later keys are orthogonal to the atom's key
 )
@@ -174,6 +175,7 @@ def run_known_answer(host:PlantedHost|None=None, # default: `planted_gdn_host(se
     r2_recur = np.array([_closed_form_r2(adapter, cell, sae, int(a), cf_ids, i, False, V) for i, a in enumerate(match)])
     numbers = dict(recovery=float(frac), best_cos_min=float(best.min()), best_cos_median=float(best.median()),
                    win_rate=float(wins.mean()), n_firings=len(recs),
+                   kl_restored=float(np.median([1 - r['kl_atom'] / r['kl_delete'] for r in recs])),
                    median_kl_atom=float(np.median([r['kl_atom'] for r in recs])), median_kl_delete=float(np.median([r['kl_delete'] for r in recs])),
                    register_share=float(reg.mean()), matched_median_cosine=float(np.median([med.get(int(a), np.nan) for a in match])),
                    n_alive=int(ev['n_alive']), n_register=int(sum(c == 'register' for c in cls.values())),
