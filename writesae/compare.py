@@ -14,8 +14,8 @@ from .files import read_marker, check_output_dir
 from .report import Report
 
 # %% auto 0
-__all__ = ['FAMILY_LABELS', 'SHARPNESS_ORDER', 'PAPER', 'METRICS', 'ROW_LABELS', 'load_report_summary', 'host_metrics',
-           'sharpness_ranks', 'compare_frame', 'compare_markdown', 'plot_compare', 'compare_reports']
+__all__ = ['FAMILY_LABELS', 'SHARPNESS_ORDER', 'PAPER', 'METRICS', 'ROW_LABELS', 'load_report_summary', 'report_model',
+           'host_metrics', 'sharpness_ranks', 'compare_frame', 'compare_markdown', 'plot_compare', 'compare_reports']
 
 # %% ../nbs/18_compare.ipynb
 FAMILY_LABELS = {'gated_deltanet': 'GDN', 'rwkv7': 'RWKV-7', 'mamba2': 'Mamba-2'}
@@ -69,13 +69,20 @@ def load_report_summary(path, # a folder written by `writesae demo`
 METRICS = ('n', 'win', 'win_lo', 'win_hi', 'strict_chain', 'n_register', 'n_bundle', 'n_alive', 'register_cosine',
            'flat_svd', 'writesae_matched', 'r2_rank1', 'r2_exact_norm')
 
+_DEMO_FAMILY = {'gdn-demo': 'gated_deltanet', 'mamba2-demo': 'mamba2', 'rwkv7-demo': 'rwkv7'}
+
+def report_model(summary:dict) -> str:
+    "The model a report is about: the demo's name when the report ran a shipped demo model of that family, else its `model` field."
+    name = (summary.get('config') or {}).get('model')
+    return name if _DEMO_FAMILY.get(name) == summary['host_family'] else summary['model']
+
 def host_metrics(summary:dict) -> dict:
     "The compared numbers of one demo report's summary (None where its demo skipped a test)."
     ev = summary['evaluation']
     cf = _get(ev, 'closed_form', 'median') or {}
     rk = min(cf, key=lambda k: int(k)) if cf else None
     cell = summary.get('cell') or {}
-    return dict(model=summary['model'], family=summary['host_family'], label=FAMILY_LABELS.get(summary['host_family'], summary['host_family']),
+    return dict(model=report_model(summary), family=summary['host_family'], label=FAMILY_LABELS.get(summary['host_family'], summary['host_family']),
                 cell=(cell.get('layer'), cell.get('head')), n=_get(ev, 'table2', 'win', 'n'),
                 win=_get(ev, 'table2', 'win', 'rate'), win_lo=_get(ev, 'table2', 'win', 'ci_lo'), win_hi=_get(ev, 'table2', 'win', 'ci_hi'),
                 strict_chain=_get(ev, 'table2', 'strict_chain', 'rate'),
@@ -193,8 +200,9 @@ def compare_reports(report_dirs:list, # folders written by `writesae demo`
     summaries, seen = [], {}
     for d in dirs:
         s = load_report_summary(d)
-        if s['model'] in seen: raise ValueError(f"model {s['model']!r} is given twice ({seen[s['model']]} and {d}); give one report per model")
-        seen[s['model']] = d; summaries.append(s)
+        name = report_model(s)
+        if name in seen: raise ValueError(f"model {name!r} is given twice ({seen[name]} and {d}); give one report per model")
+        seen[name] = d; summaries.append(s)
     rows = [host_metrics(s) for s in summaries]
     df = compare_frame(rows)
     table = compare_markdown(df)
