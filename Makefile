@@ -41,12 +41,13 @@ readme-check: $(STAMP)
 
 test: clean-check sync-check readme-check nbtest pytest
 
-# the three demo models, one report each (demo_report/gdn-demo, demo_report/mamba2-demo, demo_report/rwkv7-demo);
-# --force replaces an earlier demo report there
+# the three demo models, one report each (demo_report/gdn-demo, demo_report/mamba2-demo, demo_report/rwkv7-demo),
+# then their cross-host table and figure (demo_report/compare); --force replaces an earlier output there
 demo: $(STAMP)
 	$(BIN)/writesae demo --model gdn-demo --out demo_report/gdn-demo --force
 	$(BIN)/writesae demo --model mamba2-demo --out demo_report/mamba2-demo --force
 	$(BIN)/writesae demo --model rwkv7-demo --out demo_report/rwkv7-demo --force
+	$(BIN)/writesae compare demo_report/gdn-demo demo_report/rwkv7-demo demo_report/mamba2-demo --out demo_report/compare --force
 
 # the steering app (nbs/21_steering_app.ipynb) as a standalone page on http://127.0.0.1:8866 (Voila; Ctrl-C stops it)
 APP_PORT ?= 8866

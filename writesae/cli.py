@@ -516,6 +516,23 @@ def _add_dashboard(sub):
     s.set_defaults(fn=_cmd_dashboard)
 
 # %% ../nbs/09_cli.ipynb
+def _cmd_compare(a):
+    "`writesae compare`: the cross-host table and figure of demo reports (`writesae.compare`)."
+    from writesae.compare import compare_reports
+    res = compare_reports(a.reports, a.out, force=a.force)
+    print(res['markdown'])
+    print(f"\nsharpness ordering (median register cosine): ours {res['sharpness']['ours']}; the paper's {res['sharpness']['paper']}")
+    print(f"comparison written to {a.out}/report.md")
+    return res
+
+def _add_compare(sub):
+    s = sub.add_parser('compare', help="one table and figure of demo reports side by side (GDN, RWKV-7, Mamba-2), ours beside the paper's numbers")
+    s.add_argument('reports', nargs='+', metavar='REPORT_DIR', help='report folders written by `writesae demo`')
+    s.add_argument('--out', required=True, help='output folder: new, empty, or an earlier `writesae compare` output (with --force)')
+    _add_common(s, 'replace an earlier `writesae compare` output in --out (only the files it wrote)')
+    s.set_defaults(fn=_cmd_compare)
+
+# %% ../nbs/09_cli.ipynb
 def _add_common(p, force_help):
     p.add_argument('--force', action='store_true', help=force_help)
 
@@ -579,6 +596,7 @@ def parser() -> argparse.ArgumentParser:
     _add_steer(sub)
     _add_interventions(sub)
     _add_dashboard(sub)
+    _add_compare(sub)
     return p
 
 # %% ../nbs/09_cli.ipynb

@@ -147,7 +147,8 @@ def run_demo(out_dir='demo_report', # report folder: new, empty, or an earlier d
     cfg = config or DemoConfig()
     out = check_output_dir(out_dir, 'demo', force=force)  # before any work
     t0 = time.time()
-    if host is None:
+    own_host = host is None  # a demo model loaded here is named by its demo name; a host passed in by its class
+    if own_host:
         from writesae.zoo import load_demo
         host = load_demo(cfg.model)
     model, tok = host
@@ -190,7 +191,7 @@ def run_demo(out_dir='demo_report', # report folder: new, empty, or an earlier d
     val_hist = [{'step': h['step'], 'mse': h['val_mse'], 'fvu': h.get('val_fvu'), 'l0': h.get('val_l0')}
                 for h in res.history if 'val_mse' in h]
     val_hist = [{k: v for k, v in h.items() if v is not None} for h in val_hist]
-    summary = dict(config=asdict(cfg), model=cfg.model if config is None or host is None else type(model).__name__,
+    summary = dict(config=asdict(cfg), model=cfg.model if own_host else type(model).__name__,
                    host_family=adapter.family, cell=dict(layer=cell.layer, head=cell.head), d_k=d_k, d_v=d_v,
                    n_train_states=len(S_train), n_eval_states=len(S_eval), sae=sae.config.to_dict(),
                    eval_fvu=enc['fvu'], eval_median_cosine=float(enc['cosine'].median()), eval_l0=l0,

@@ -158,7 +158,7 @@ class HostAdapter:
     family:str = ''
     write_rank:int = 1
     erase:bool = False  # the recurrence has an erase term -strength k k^T decay S_{t-1} (GDN)
-    fast_replay:bool = True  # the cached-replay ('fast') engine of writesae.substitution serves it (transformers caches)
+    fast_replay:bool = True  # the cached-replay ('fast') engine of writesae.substitution serves it (transformers caches, or the host's own `replay_record` / `replay_cache` / `replay_step`)
     _kernels:tuple = ()  # transformers' module-level kernel functions the family's layer calls
     _layer_suffix:str = ''  # class-name suffix of the family's recurrent layer
 

@@ -15,10 +15,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 # %% auto 0
-__all__ = ['rwkv7_recurrence_naive', 'rwkv7_recurrence', 'RWKV7Config', 'LoRA', 'token_shift', 'RWKV7TimeMix', 'RWKV7Cache',
-           'RWKV7ChannelMix', 'RWKV7Block', 'RWKV7Output', 'RWKV7Model', 'RWKV7ForCausalLM', 'init_rwkv7_',
-           'random_rwkv7', 'official_to_fla', 'fla_to_official', 'config_from_state_dict', 'check_state_dict',
-           'from_fla_state_dict', 'read_rwkv_cpp', 'load_rwkv7', 'rwkv7_config_json', 'RWKV7Host']
+__all__ = ['rwkv7_recurrence_naive', 'rwkv7_recurrence', 'RWKV7Config', 'LoRA', 'token_shift', 'RWKV7ReadoutNorm', 'RWKV7TimeMix',
+           'RWKV7Cache', 'RWKV7ChannelMix', 'RWKV7Block', 'RWKV7Output', 'RWKV7Model', 'RWKV7ForCausalLM',
+           'init_rwkv7_', 'random_rwkv7', 'official_to_fla', 'fla_to_official', 'config_from_state_dict',
+           'check_state_dict', 'from_fla_state_dict', 'read_rwkv_cpp', 'load_rwkv7', 'rwkv7_config_json', 'RWKV7Host']
 
 # %% ../nbs/01_rwkv7.ipynb
 def rwkv7_recurrence_naive(r:Tensor, # [B,T,H,d_k] receptance (the query)
@@ -124,6 +124,15 @@ def token_shift(x:Tensor, prev:Tensor|None) -> Tensor:
     return torch.cat([first, x[:, :-1]], 1) - x
 
 # %% ../nbs/01_rwkv7.ipynb
+class RWKV7ReadoutNorm(nn.Module):
+    "The time mix's readout before `o_proj`, called as `norm(o, gate)`: per-head GroupNorm of the reads o [N, C] times the gate; `bonus` [N, C] is added before the gate."
+    def __init__(self, group_norm:nn.GroupNorm):
+        super().__init__()
+        self._gn = (group_norm,)  # a tuple, not a submodule: no second copy of the weights in the state dict (they stay `g_norm.*`)
+    def forward(self, o:Tensor, gate:Tensor, bonus:Tensor|None=None) -> Tensor:
+        y = self._gn[0](o)
+        return (y if bonus is None else y + bonus) * gate
+
 class RWKV7TimeMix(nn.Module):
     "RWKV-7 time mix of one layer (fla's `RWKV7Attention` names); its recurrence is the module-level `rwkv7_recurrence`."
     def __init__(self, config:RWKV7Config, layer_idx:int):
@@ -138,6 +147,7 @@ class RWKV7TimeMix(nn.Module):
         self.a_lora = LoRA(C, C, config.a_low_rank_dim)
         self.g_lora = LoRA(C, C, config.gate_low_rank_dim, 'sigmoid', bias=False)
         self.g_norm = nn.GroupNorm(H, C, eps=config.group_norm_eps)
+        self.readout = RWKV7ReadoutNorm(self.g_norm)
 
     def pieces(self, x:Tensor, prev:Tensor|None, v_first:Tensor|None) -> dict:
         "r, w, k, v, kk, a as [B,T,H,N] (what the recurrence uses), the gate g [B,T,C] and v_first."
@@ -173,9 +183,9 @@ def _time_mix_forward(self, hidden_states:Tensor, cache_params:RWKV7Cache|None=N
     state = None if cache_params is None else cache_params.recurrent[L]
     o, state = rwkv7_recurrence(p['r'], p['w'], p['k'], p['v'], p['kk'], p['a'], state)
     if cache_params is not None: cache_params.recurrent[L], cache_params.att_shift[L] = state, x[:, -1]
-    o = self.g_norm(o.reshape(B * T, C).to(x.dtype)).view(B, T, C)
-    o = o + ((p['r'] * p['k'] * self.r_k).sum(-1, keepdim=True) * p['v']).view(B, T, C)
-    return self.o_proj(o * p['g']), p['v_first']
+    bonus = ((p['r'] * p['k'] * self.r_k).sum(-1, keepdim=True) * p['v']).view(B * T, C)  # state-free: (r . k . r_k) v
+    o = self.readout(o.reshape(B * T, C).to(x.dtype), p['g'].reshape(B * T, C), bonus).view(B, T, C)
+    return self.o_proj(o), p['v_first']
 RWKV7TimeMix.forward = _time_mix_forward
 
 # %% ../nbs/01_rwkv7.ipynb
@@ -536,7 +546,7 @@ from .hosts import HostAdapter, Cell, Edit, register_host
 class RWKV7Host(HostAdapter):
     "RWKV-7 time-mix layers of `RWKV7ForCausalLM`; states (d_k, d_v) as stored, vector decay, rank-2 update."
     family, erase, write_rank = 'rwkv7', False, 2  # `erase` names GDN's form; RWKV-7's erase lives in `_step`
-    fast_replay = False  # substitution's fast engine replays through transformers caches: use its 'reference' engine
+    fast_replay = True  # substitution's fast engine replays through `replay_record` / `replay_cache` / `replay_step` below
     _kernels = ('rwkv7_recurrence',)
     _layer_suffix = 'RWKV7TimeMix'
     def _n_heads(self, m): return m.num_heads
@@ -548,10 +558,10 @@ class RWKV7Host(HostAdapter):
         "The cell's matrix state in an `RWKV7Cache`, [B,d_k,d_v]."
         cell = self.check_cell(cell)
         return cache.recurrent[cell.layer][:, cell.head]
-    def readout_norm(self, cell):
-        "None: RWKV-7's per-head GroupNorm is followed by the bonus term and the gate, not a gated norm `norm(o, gate)`."
-        self.check_cell(cell)
-        return None
+    def readout_norm(self, cell) -> nn.Module:
+        "The layer's `RWKV7ReadoutNorm`, called as `norm(o, gate)` on [N, H*d_v] rows: per-head GroupNorm, then the gate (the state-free bonus is left out)."
+        cell = self.check_cell(cell)
+        return self._layers[cell.layer].readout
 
     def _step(self, S, P, t):
         "S_t = diag(w_t) S - (a_t kk_t) (kk_t^T S) + k_t v_t^T for the captured heads."
@@ -582,3 +592,54 @@ def _rwkv7_kernel(self, original):
     return kernel
 RWKV7Host._wrappers, RWKV7Host._kernel = _rwkv7_wrappers, _rwkv7_kernel
 register_host('rwkv7', RWKV7Host, "writesae.rwkv7.RWKV7ForCausalLM: layers 'RWKV7TimeMix'")
+
+# %% ../nbs/01_rwkv7.ipynb
+@torch.no_grad()
+def _rwkv7_replay_record(self, ids:Tensor, # [1,T] token ids
+                         layer:int, # the first replayed block
+                         cells:list, # cells to capture (the engine passes every head of layers >= layer)
+                        ) -> dict:
+    "One unedited forward of `ids`: logits [T,V], capture of `cells`, block `layer`'s input [T,C], the time-mix / channel-mix inputs of blocks >= layer, layer 0's v_first [T,C]."
+    self._check_layer(layer)
+    blocks, got = self.model.model.layers, dict(att={}, ffn={})
+    keep = lambda d, l: (lambda m, args: d.__setitem__(l, args[0][0]))
+    hooks = [blocks[layer].register_forward_pre_hook(lambda m, args: got.__setitem__('hidden', args[0][0])),
+             blocks[0].attn.register_forward_hook(lambda m, args, out: got.__setitem__('v_first', out[1][0]))]
+    for l in range(layer, len(blocks)):
+        hooks += [blocks[l].attn.register_forward_pre_hook(keep(got['att'], l)), blocks[l].ffn.register_forward_pre_hook(keep(got['ffn'], l))]
+    try:
+        with self.patched(capture=cells, states=False) as s: out = self.model(ids, use_cache=True)
+    finally:
+        for h in hooks: h.remove()
+    return dict(logits=out.logits[0], cap=s.result(), **got)
+
+@torch.no_grad()
+def _rwkv7_replay_cache(self, record:dict, # from `replay_record`
+                        layer:int, # the first replayed block
+                        ts:Tensor, # [B] first replayed position of each row
+                        states:dict, # layer -> [B,H,d_k,d_v] states after ts-1 (kv orientation), for every layer >= `layer`
+                       ) -> RWKV7Cache:
+    "An RWKV7Cache of batch len(ts) holding, for row b and every layer >= `layer`, the state and token shifts after position ts[b]-1."
+    cache = RWKV7Cache(self.n_layers)
+    ts = ts.to(self.device)
+    for l in range(layer, self.n_layers):
+        if l not in states: raise ValueError(f"states has no entry for layer {l}; replay_cache needs every layer >= {layer}")
+        cache.recurrent[l] = self._from_kv(states[l]).to(self.device, torch.float32).contiguous()
+        for shift, x in ((cache.att_shift, record['att'][l]), (cache.ffn_shift, record['ffn'][l])):
+            shift[l] = F.pad(x, (0, 0, 1, 0))[ts]  # row t of the padded input = the input at t-1 (zeros before the passage)
+    return cache
+
+@torch.no_grad()
+def _rwkv7_replay_step(self, cache:RWKV7Cache, # from `replay_cache` (advanced in place)
+                       record:dict, # from `replay_record`
+                       layer:int, # the first replayed block
+                       pos:Tensor, # [B] absolute position of this step's token in each row
+                      ) -> Tensor:
+    "Logits [B,V] of one token per row through blocks >= `layer`, fed block `layer`'s recorded input (and layer 0's v_first)."
+    pos = pos.to(self.device)
+    x = record['hidden'][pos][:, None]
+    v_first = None if layer == 0 else record['v_first'][pos][:, None]
+    for block in self.model.model.layers[layer:]: x, v_first = block(x, cache, v_first)
+    cache.seen += 1
+    return self.model.lm_head(self.model.model.norm(x))[:, -1]
+RWKV7Host.replay_record, RWKV7Host.replay_cache, RWKV7Host.replay_step = _rwkv7_replay_record, _rwkv7_replay_cache, _rwkv7_replay_step

@@ -267,44 +267,48 @@ def _cache_kw(model):
 # %% ../nbs/12_substitution.ipynb
 @torch.no_grad()
 def _snapshots(adapter, cap, cells, need):
-    "States (kv orientation, fp32 [n_cells, d_k, d_v]) after each position in `need` (-1: before the passage), by the explicit recurrence."
-    k = torch.stack([cap[c].k[0] for c in cells]); v = torch.stack([cap[c].v[0] for c in cells])  # [n, T, d]
-    b = torch.stack([cap[c].strength[0] for c in cells]); a = torch.stack([cap[c].decay[0] for c in cells])  # [n, T]
-    S = torch.stack([cap[c].initial_state[0] for c in cells]).float().clone()
+    "States (kv orientation, fp32 [n_cells, d_k, d_v]) after each position in `need` (-1: before the passage), by the family's explicit step `adapter._step`."
+    c0 = cap[cells[0]]
+    keys = ['k', 'v', 'strength', 'decay'] + [f for f in ('a', 'kk') if getattr(c0, f, None) is not None]  # RWKV-7's erase pieces
+    P = {f: torch.stack([getattr(cap[c], f)[0] for c in cells], 1)[None].float() for f in keys}  # [1, T, n, ...]
+    S = torch.stack([cap[c].initial_state[0] for c in cells]).float()[None].clone()
     need, out = set(need), {}
-    if -1 in need: out[-1] = S.clone()
+    if -1 in need: out[-1] = S[0].clone()
     for t in range(max(need) + 1):
-        kt = k[:, t]
-        S = a[:, t, None, None] * S
-        if adapter.erase: S = S - b[:, t, None, None] * kt[:, :, None] * torch.einsum('nk,nkv->nv', kt, S)[:, None, :]
-        S = S + b[:, t, None, None] * kt[:, :, None] * v[:, t, None, :]
-        if t in need: out[t] = S.clone()
+        S = adapter._step(S, P, t)
+        if t in need: out[t] = S[0].clone()
     return out
 
 @torch.no_grad()
 def _base_pass(adapter, ids, cell, positions):
     "One forward of a passage recording what replays from the edited layer need, plus the edited cell's S_t, write and update."
-    from transformers import DynamicCache
     model, L = adapter.model, cell.layer
     cells = [Cell(l, h) for l in adapter.layers if l >= L for h in range(adapter.n_heads(l))]
-    cache = DynamicCache(config=model.config)
-    cache.activate_past_recording()  # conv layers keep every raw input, not only the last kernel-size ones
-    got = {}
-    def grab(m, args, kwargs): got['h'] = args[0] if args else kwargs['hidden_states']
-    hook = decoder_blocks(adapter)[L].register_forward_pre_hook(grab, with_kwargs=True)
-    try:
-        with adapter.patched(capture=cells, states=False) as s:
-            out = model(ids, use_cache=True, **{_cache_kw(model): cache})
-    finally: hook.remove()
-    cap = s.result()
+    if hasattr(adapter, 'replay_record'):  # the host replays itself (RWKV-7): its own record, no transformers cache
+        record = adapter.replay_record(ids, L, cells)
+        cap, logits, hidden, cache = record['cap'], record['logits'], record['hidden'], None
+    else:
+        from transformers import DynamicCache
+        cache, record = DynamicCache(config=model.config), None
+        cache.activate_past_recording()  # conv layers keep every raw input, not only the last kernel-size ones
+        got = {}
+        def grab(m, args, kwargs): got['h'] = args[0] if args else kwargs['hidden_states']
+        hook = decoder_blocks(adapter)[L].register_forward_pre_hook(grab, with_kwargs=True)
+        try:
+            with adapter.patched(capture=cells, states=False) as s:
+                out = model(ids, use_cache=True, **{_cache_kw(model): cache})
+        finally: hook.remove()
+        cap, logits, hidden = s.result(), out.logits[0], got['h'][0]
     snaps = _snapshots(adapter, cap, cells, [t - 1 for t in positions] + list(positions))
     i = cells.index(cell)
     pos = torch.tensor(positions)
     c = cap[cell]
     S = torch.stack([snaps[t][i] for t in positions]); S_prev = torch.stack([snaps[t - 1][i] for t in positions])
     write = c.write[0][pos]
-    cs = dict(S=S, write=write, update=S - c.decay[0][pos][:, None, None] * S_prev, decay_next=_decay_next(c.decay[0], pos))
-    return dict(logits=out.logits[0], cells=cells, snaps=snaps, cache=cache, hidden=got['h'][0], cs=cs)
+    d = c.decay[0][pos]
+    d = d[:, None, None] if d.dim() == 1 else d[:, :, None]  # a vector decay (RWKV-7) scales the key rows
+    cs = dict(S=S, write=write, update=S - d * S_prev, decay_next=_decay_next(c.decay[0], pos))
+    return dict(logits=logits, cells=cells, snaps=snaps, cache=cache, record=record, hidden=hidden, cs=cs)
 
 def _set_linear(layer, conv, rec, K):
     "Fill a transformers LinearAttentionLayer with conv / recurrent states, as after a prefill."
@@ -312,6 +316,11 @@ def _set_linear(layer, conv, rec, K):
     layer.is_conv_states_initialized[0] = layer.is_recurrent_states_initialized[0] = True
     layer.has_previous_state[0], layer.conv_kernel_size[0] = True, K
     layer.device, layer.dtype = conv.device, conv.dtype
+
+def _replay_states(adapter, base, l, ts):
+    "States [B, H, d_k, d_v] (kv orientation) of every head of layer l after position ts[b]-1, from the base pass's snapshots."
+    idx = [base['cells'].index(Cell(l, h)) for h in range(adapter.n_heads(l))]
+    return torch.stack([base['snaps'][t - 1][idx] for t in ts.tolist()])
 
 @torch.no_grad()
 def _replay_cache(adapter, base, L, ts):
@@ -326,9 +335,7 @@ def _replay_cache(adapter, base, L, ts):
         if isinstance(layer, LinearAttentionCacheLayerMixin):
             raw, K = src.conv_states[0], src.conv_kernel_size[0]  # raw [1, C, T]
             if l >= L:
-                idx = [base['cells'].index(Cell(l, h)) for h in range(adapter.n_heads(l))]
-                rec = torch.stack([base['snaps'][t - 1][idx] for t in ts.tolist()])
-                rec = adapter.from_kv(rec).to(dtype).contiguous()
+                rec = adapter.from_kv(_replay_states(adapter, base, l, ts)).to(dtype).contiguous()
                 pad = F.pad(raw[0], (K, 0))
                 conv = torch.stack([pad[:, t:t + K] for t in ts.tolist()]).contiguous()
             else:  # a skipped block: never read
@@ -354,15 +361,17 @@ def _fast_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon, ba
     model, L = adapter.model, cell.layer
     W, off = _window(first_read, horizon)
     T, dev = ids.shape[1], adapter.device
-    has_attn = any(not hasattr(x, 'conv_states') for x in base['cache'].layers)
+    own = base['record'] is not None  # the host replays itself (`replay_cache` / `replay_step`), else transformers caches
+    has_attn = not own and any(not hasattr(x, 'conv_states') for x in base['cache'].layers)
     n, A = len(positions), mats.shape[1]
     rows = [(i, a) for i in range(n) for a in range(A)]
     kl, sens, md = torch.zeros(n, A, 2, horizon, dtype=torch.float64), torch.zeros(n, A, 2, horizon, dtype=torch.float64), torch.zeros(n, A, horizon, dtype=torch.float64)
-    with skip_blocks(adapter, L):
+    with contextlib.nullcontext() if own else skip_blocks(adapter, L):
         for b0 in range(0, len(rows), batch_size):
             rb = rows[b0:b0 + batch_size]; B = len(rb)
             ts = torch.tensor([positions[i] for i, _ in rb], device=dev)
-            cache = _replay_cache(adapter, base, L, ts)
+            if own: cache = adapter.replay_cache(base['record'], L, ts, {l: _replay_states(adapter, base, l, ts) for l in adapter.layers if l >= L})
+            else: cache = _replay_cache(adapter, base, L, ts)
             pos = ts[:, None] + torch.arange(W, device=dev)
             x = base['hidden'][pos]
             if has_attn:
@@ -372,6 +381,7 @@ def _fast_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon, ba
             lg = []
             with replay_patched(adapter, cell, kind, M, first_read=first_read, start=0):
                 for w in range(W):  # one token per step: the recurrent (decode) kernels, no chunk padding
+                    if own: lg.append(adapter.replay_step(cache, base['record'], L, pos[:, w])); continue
                     kw = {_cache_kw(model): cache, 'inputs_embeds': x[:, w:w + 1], 'use_cache': True}
                     if has_attn: kw.update(attention_mask=am[:, :T + w + 1], position_ids=pos[:, w:w + 1])
                     lg.append(model(**kw).logits[:, -1])
