@@ -35,16 +35,17 @@ def browser():
         b.close()
 
 @pytest.fixture(scope='module')
-def voila_url():
+def voila_url(tmp_path_factory):
     port = _free_port()
+    log = open(tmp_path_factory.mktemp('voila') / 'voila.log', 'w+')  # a file, not a pipe: an unread pipe fills and stalls the server
     env = dict(os.environ, HF_HUB_OFFLINE='1', TRANSFORMERS_OFFLINE='1', PYTHONUNBUFFERED='1')
     proc = subprocess.Popen([sys.executable, '-m', 'voila', str(ROOT / 'nbs' / '21_steering_app.ipynb'), '--no-browser', f'--port={port}',
                              '--Voila.ip=127.0.0.1', '--VoilaConfiguration.show_tracebacks=True'],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f'http://127.0.0.1:{port}/'
     try:
         for _ in range(240):  # the server answers once it listens; the page itself runs the notebook
-            if proc.poll() is not None: pytest.fail(f'voila exited with {proc.returncode}: {proc.stdout.read()[-2000:]}')
+            if proc.poll() is not None: log.seek(0); pytest.fail(f'voila exited with {proc.returncode}: {log.read()[-2000:]}')
             try: urllib.request.urlopen(url + 'api', timeout=2); break
             except OSError: time.sleep(0.5)
         yield url
@@ -52,6 +53,7 @@ def voila_url():
         proc.terminate()
         try: proc.wait(20)
         except subprocess.TimeoutExpired: proc.kill()
+        log.close()
 
 def test_steering_app_in_browser(browser, voila_url):
     SHOTS.mkdir(parents=True, exist_ok=True)

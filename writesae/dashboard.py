@@ -13,7 +13,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 from .hosts import as_cell
 from .firings import CellCodes, encode_cell, write_alignment
-from .report import atom_codes, top_firings, _check_codes
+from .report import atom_codes, top_firings, check_codes
 from .files import OutputDir, check_output_dir, write_output_dir, dumps
 
 # %% auto 0
@@ -121,7 +121,7 @@ def key_lens(codes:CellCodes, # from `encode_cell` (with queries: `codes.q`)
              min_gap:int=8, # skip a position within this many of a larger one in the same passage
             ) -> dict:
     "Positions with the largest q_t . key (readers) and k_t . key (writers), as dict(state, passage, position, score)."
-    _check_codes(codes, 'key_lens')
+    check_codes(codes, 'key_lens')
     out = {}
     for side, X in (('readers', codes.q), ('writers', codes.k)):
         if X is None: out[side] = None; continue
@@ -174,15 +174,17 @@ class Dashboard:
                  passages:Tensor, # [n, T] the token ids encoded
                  tokenizer, # the model's tokenizer
                  tau:float=0.05, # register threshold on the median signed cosine
+                 vocab:list|None=None, # `vocab_strings(tokenizer, V)` when the caller has it already
                 ):
-        _check_codes(codes, 'Dashboard')
+        check_codes(codes, 'Dashboard')
         if codes.n_features != sae.n_features: raise ValueError(f"codes were made with {codes.n_features} atoms; the SAE has {sae.n_features}")
         if tuple(passages.shape) != (codes.n_passages, codes.seq_len):
             raise ValueError(f"passages {tuple(passages.shape)} are not the ones encoded ({codes.n_passages}, {codes.seq_len})")
         self.host, self.sae, self.codes, self.passages, self.tokenizer, self.tau = host, sae, codes, passages.cpu(), tokenizer, tau
         self.cell = host.check_cell(codes.cell)
-        self.vocab = vocab_strings(tokenizer, host.unembedding().shape[0])
+        self.vocab = vocab if vocab is not None else vocab_strings(tokenizer, host.unembedding().shape[0])
         self.counts = codes.fire_counts()
+        self.firings = codes.firing_table()  # one table for every card's alignment
 
     def _ctx(self, r, window, **kw): return context(self.passages, self.vocab, r['passage'], r['position'], window, **kw)
 
@@ -192,7 +194,7 @@ from fastcore.basics import patch
 @patch
 def alignment(self:Dashboard, atom:int) -> dict|None:
     "Median signed cosine of `atom` to the native write over its firings (and factor cosines), with its class."
-    ft = self.codes.firing_table()
+    ft = self.firings
     st = ft['state'][ft['atom'] == atom]
     if not len(st): return None
     al = write_alignment(self.codes, self.sae, np.full(len(st), atom), st)
@@ -203,9 +205,10 @@ def alignment(self:Dashboard, atom:int) -> dict|None:
 @patch
 def erasure(self:Dashboard, atom:int, config=None) -> dict:
     "Erase `atom` at its firings (`interventions.erasure_experiment`, small grid unless `config`): headline numbers."
+    import dataclasses
     from writesae.interventions import erasure_experiment, InterventionConfig
     cfg = config or InterventionConfig.tiny(skip_first=int(self.codes.position.min()))
-    cfg = InterventionConfig(**{**asdict(cfg), 'erase_atom': int(atom)})
+    cfg = dataclasses.replace(cfg, erase_atom=int(atom))
     _, s = erasure_experiment(self.host, self.sae, self.cell, self.passages, cfg, codes=self.codes)
     ctl = s['control'][0] if s['control'] else {}
     return dict(token=self.vocab[s['token']], token_id=s['token'], n=s['n'], median_delta=s['median_delta'], ci=[s['ci_lo'], s['ci_hi']],

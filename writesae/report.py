@@ -19,8 +19,8 @@ from .firings import CellCodes
 
 # %% auto 0
 __all__ = ['Section', 'Report', 'plot_training_curves', 'plot_reconstruction', 'plot_atom_usage', 'plot_kl_arms',
-           'plot_win_rates', 'plot_cosine_mixture', 'plot_closed_form', 'atom_codes', 'top_firings', 'context_markdown',
-           'top_contexts_markdown']
+           'plot_win_rates', 'plot_cosine_mixture', 'plot_closed_form', 'check_codes', 'atom_codes', 'top_firings',
+           'context_markdown', 'top_contexts_markdown']
 
 # %% ../nbs/08_report.ipynb
 @dataclass
@@ -277,7 +277,8 @@ def plot_closed_form(records, # `closed_form_test` records (list of dicts or dic
     fig.tight_layout(); return fig
 
 # %% ../nbs/08_report.ipynb
-def _check_codes(codes, fn:str):
+def check_codes(codes, fn:str):
+    "Raise a TypeError naming `fn` unless `codes` are the `CellCodes` of `encode_cell`."
     if not isinstance(codes, CellCodes):
         raise TypeError(f"{fn} needs the CellCodes that writesae.firings.encode_cell returns, not {type(codes).__name__}")
 
@@ -285,7 +286,7 @@ def atom_codes(codes:CellCodes, # from `encode_cell`
                atom:int, # atom index
               ) -> np.ndarray:
     "The code of `atom` at every encoded state of `codes` (0 where it does not fire), shape (len(codes),)."
-    _check_codes(codes, 'atom_codes')
+    check_codes(codes, 'atom_codes')
     if isinstance(atom, bool) or not isinstance(atom, (int, np.integer)) or not 0 <= atom < codes.n_features:
         raise ValueError(f'atom {atom!r} out of range (0..{codes.n_features - 1})')
     return (codes.values * (codes.indices == int(atom))).sum(1).double().numpy()

@@ -11,6 +11,7 @@ import ipywidgets as W
 from .hosts import Cell, as_cell
 from . import interventions as I
 from .firings import encode_cell
+from .substitution import check_sae_for_cell
 from .dashboard import Dashboard, CARD_CSS, vocab_strings, lens_scores, atom_factors, show_token
 
 # %% auto 0
@@ -127,7 +128,7 @@ class SteeringApp:
         for c, s in saes.items():
             c = host.check_cell(as_cell(c))
             self.saes[c], self.metas[c] = (s if isinstance(s, tuple) else (s, None))
-            I.check_sae_for_cell(host, self.saes[c], c, self.metas[c])
+            check_sae_for_cell(host, self.saes[c], c, self.metas[c])
         self.vocab = vocab_strings(tokenizer, host.unembedding().shape[0])
         self._lens, self._dash = {}, {}
         self.last_result, self.last_seconds = None, None
@@ -182,7 +183,7 @@ def dashboard(self:SteeringApp, cell=None) -> Dashboard|None:
     if c not in self._dash:
         self.status.value = f'encoding {len(self.passages)} passages for L{c.layer} H{c.head} …'
         codes = encode_cell(self.host, self.saes[c], c, self.passages, skip_first=min(8, self.passages.shape[1] - 1), meta=self.metas[c])
-        self._dash[c] = Dashboard(self.host, self.saes[c], codes, self.passages, self.tokenizer)
+        self._dash[c] = Dashboard(self.host, self.saes[c], codes, self.passages, self.tokenizer, vocab=self.vocab)
         self.status.value = ''
     return self._dash[c]
 

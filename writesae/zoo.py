@@ -348,6 +348,7 @@ def _check_demo_sae_name(name):
 def build_demo_sae(name:str='gdn-demo-sae', # one of `DEMO_SAES`
                    out_dir=None, # default: writesae/zoo_data/<name>
                    progress:bool=True, # tqdm bars
+                   force:bool=False, # replace the checkpoint files of an existing folder (the shipped one, for a rebuild)
                   ):
     "Capture the cell's states and train the shipped demo SAE with its recorded settings; returns the `TrainResult`."
     from writesae.hosts import host_for, Cell
@@ -357,6 +358,8 @@ def build_demo_sae(name:str='gdn-demo-sae', # one of `DEMO_SAES`
     _check_demo_sae_name(name)
     s = DEMO_SAES[name]
     out_dir = Path(out_dir) if out_dir is not None else zoo_data_dir()/name
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:  # before any work; save_pretrained would replace its files
+        raise ValueError(f"{out_dir} is not empty; pass force=True to replace the checkpoint there")
     model, tok = load_demo(s['model'])
     adapter = host_for(model)
     cell = adapter.check_cell(Cell(s['layer'], s['head']))
