@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install test demo export clean-check sync-check readme-check nbtest pytest readme bench plain-install app
+.PHONY: install test demo export clean-check sync-check readme-check nbtest pytest readme bench plain-install app docs
 
 $(STAMP): settings.ini setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -39,7 +39,7 @@ pytest: $(STAMP)
 readme-check: $(STAMP)
 	$(PY) tools/make_readme.py --check
 
-test: clean-check sync-check readme-check nbtest pytest
+test: clean-check sync-check readme-check nbtest pytest docs
 
 # the three demo models, one report each (demo_report/gdn-demo, demo_report/mamba2-demo, demo_report/rwkv7-demo),
 # then their cross-host table and figure (demo_report/compare); --force replaces an earlier output there
@@ -53,6 +53,10 @@ demo: $(STAMP)
 APP_PORT ?= 8866
 app: $(STAMP)
 	$(BIN)/voila nbs/21_steering_app.ipynb --no-browser --port=$(APP_PORT) --Voila.ip=127.0.0.1
+
+# an HTML site of the notebooks with their saved outputs, contents in reading order: _docs/toc.html (nbconvert; Quarto cannot be installed here)
+docs: $(STAMP)
+	$(PY) tools/make_docs.py --out _docs --force
 
 export: $(STAMP)
 	$(BIN)/nbdev_export

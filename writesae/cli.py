@@ -8,6 +8,7 @@ import argparse, hashlib, json, os, re, sys, warnings
 from pathlib import Path
 
 # torch, transformers and the model code load inside the commands, so `writesae --help` and a bad argument answer at once
+from . import __version__
 from .files import check_output_dir, check_output_file, remove_leftovers, save_safetensors, read_marker
 
 # %% auto 0
@@ -533,12 +534,29 @@ def _add_compare(sub):
     s.set_defaults(fn=_cmd_compare)
 
 # %% ../nbs/09_cli.ipynb
+def _cmd_scorecard(a):
+    "`writesae scorecard`: every claim of the paper's results checklist beside ours, from demo reports (`writesae.scorecard`)."
+    from writesae.scorecard import scorecard_reports
+    res = scorecard_reports(a.reports, a.out, force=a.force)
+    print(res['markdown'])
+    if res['path'] is not None: print(f"\nscorecard written to {res['path']}")
+    return res
+
+def _add_scorecard(sub):
+    s = sub.add_parser('scorecard', help="the paper's 24 claims beside ours (per host and protocol), with settings and a status per row")
+    s.add_argument('reports', nargs='+', metavar='REPORT_DIR', help='report folders written by `writesae demo`')
+    s.add_argument('--out', default=None, help='also write the table to this Markdown file (new, or an earlier scorecard with --force)')
+    _add_common(s, 'replace an earlier `writesae scorecard` file at --out')
+    s.set_defaults(fn=_cmd_scorecard)
+
+# %% ../nbs/09_cli.ipynb
 def _add_common(p, force_help):
     p.add_argument('--force', action='store_true', help=force_help)
 
 def parser() -> argparse.ArgumentParser:
     "The `writesae` argument parser."
     p = argparse.ArgumentParser(prog='writesae', description='Sparse autoencoders on the matrix writes of recurrent LMs.')
+    p.add_argument('--version', action='version', version=f'writesae {__version__}')
     sub = p.add_subparsers(dest='command', required=True)
     d = sub.add_parser('demo', help='capture, train and report on the embedded default model')
     d.add_argument('--quick', action='store_true', help='the reduced setting (about a minute)')
@@ -597,6 +615,7 @@ def parser() -> argparse.ArgumentParser:
     _add_interventions(sub)
     _add_dashboard(sub)
     _add_compare(sub)
+    _add_scorecard(sub)
     return p
 
 # %% ../nbs/09_cli.ipynb

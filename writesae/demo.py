@@ -215,6 +215,7 @@ def run_demo(out_dir='demo_report', # report folder: new, empty, or an earlier d
             "same atom are not repeated. ⏎ marks a newline.\n\n" + contexts_md)
     if cfg.evaluate: _evaluate(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, train_p, eval_p, progress)
     if cfg.interventions: _interventions(rep, summary, cfg, adapter, cell, sae, eval_p, tok)
+    _scorecard(rep, summary)
     summary['seconds']['total'] = time.time() - t0
     rep.summary = summary
     rep.write(out)
@@ -272,6 +273,17 @@ def _setup_md(s, cfg) -> str:
         f"| training states | {s['n_train_states']} (positions >= {cfg.skip_first} of {cfg.n_train_passages} validation-split passages of {cfg.seq_len} tokens; 20% of the passages validate) |",
         f"| held-out states | {s['n_eval_states']} ({cfg.n_eval_passages} test-split passages) |",
         f"| capture time | {s['seconds']['capture']:.0f} s |"])
+
+# %% ../nbs/07_demo.ipynb
+def _scorecard(rep, summary):
+    "End the report with the paper's results checklist beside this report's numbers (`writesae.scorecard`)."
+    from writesae.scorecard import report_views, scorecard, scorecard_markdown
+    views = report_views(summary, rep.records.get('atoms'))
+    rows = scorecard(views)
+    summary['scorecard'] = [dict(id=r['id'], status=r['status'], values=r['values']) for r in rows]
+    rep.add('Scorecard', "Every claim of the paper's results checklist (its main cell: Qwen3.5-0.8B layer 9 head 4, 2,048 atoms, k = 32) "
+            "beside this report's value, read from this report's summary by `writesae.scorecard`; `writesae scorecard` prints the same "
+            "table for several reports side by side.\n\n" + scorecard_markdown(rows, views))
 
 # %% ../nbs/07_demo.ipynb
 def _interventions(rep, summary, cfg, adapter, cell, sae, eval_p, tok):
