@@ -12,10 +12,11 @@ from .corpus import load_corpus, load_tokenizer, zoo_data_dir
 from .rwkv7 import RWKV7Config, RWKV7ForCausalLM, load_rwkv7
 
 # %% auto 0
-__all__ = ['DEMO_NAMES', 'FAMILIES', 'DEMO_TRAINING', 'DEMO_SAES', 'demo_config', 'tiny_config', 'family_of', 'model_class',
-           'build_model', 'token_stream', 'split_stream', 'eval_windows', 'lm_loss', 'unigram_loss', 'lr_at',
-           'hardware', 'save_host', 'load_host', 'evaluate_host', 'train_host', 'continue_text', 'build_demo',
-           'load_demo', 'build_demo_sae', 'load_demo_sae']
+__all__ = ['DEMO_NAMES', 'FAMILIES', 'DEMO_TRAINING', 'LARGE_HOSTS', 'LARGE_TRAINING', 'DEMO_SAES', 'demo_config', 'tiny_config',
+           'family_of', 'model_class', 'build_model', 'token_stream', 'split_stream', 'eval_windows', 'lm_loss',
+           'unigram_loss', 'lr_at', 'hardware', 'save_host', 'load_host', 'evaluate_host', 'train_host',
+           'continue_text', 'build_demo', 'load_demo', 'large_config', 'build_large_host', 'build_demo_sae',
+           'load_demo_sae']
 
 # %% ../nbs/05_zoo.ipynb
 DEMO_NAMES = ('gdn-demo', 'mamba2-demo', 'rwkv7-demo')
@@ -335,6 +336,34 @@ def load_demo(name:str, # one of `DEMO_NAMES`
     if not (path/'model.safetensors').exists():
         raise FileNotFoundError(f"demo model {name!r} is not in {path}; build it with writesae.zoo.build_demo({name!r})")
     return load_host(path, device=device, dtype=dtype)
+
+# %% ../nbs/05_zoo.ipynb
+LARGE_HOSTS = {
+    'gdn-large': dict(family='gdn', hidden=512, n_layers=8, pattern=['linear_attention'] * 3 + ['full_attention'], heads=4, key_heads=2, head_dim=128),
+}
+LARGE_TRAINING = {'gdn-large': dict(seq_len=512, batch_size=16, lr=1e-3, max_tokens=12_000_000, seed=0, eval_every=200, device='cuda')}
+
+def large_config(name:str, # one of `LARGE_HOSTS`
+                 vocab_size:int=8192, # tokenizer size
+                ):
+    "The transformers config of a larger (not shipped) host recipe."
+    if name not in LARGE_HOSTS: raise ValueError(f"unknown large host {name!r}; available: {', '.join(LARGE_HOSTS)}")
+    kw = dict(LARGE_HOSTS[name]); fam = kw.pop('family')
+    return _family_config(fam, vocab_size, **kw)
+
+def build_large_host(name:str, # one of `LARGE_HOSTS`
+                     out_dir, # folder to write (a new one)
+                     allow_cpu:bool=False, # train on the CPU when no GPU is present (hours)
+                     **overrides, # any `train_host` argument
+                    ) -> dict:
+    "Train a larger host recipe (default on CUDA); refuses, before any work, to fall back to the CPU unless `allow_cpu`."
+    cfg = large_config(name)
+    kw = {**LARGE_TRAINING[name], **overrides}
+    if kw.get('device') == 'cuda' and not torch.cuda.is_available():
+        if not allow_cpu: raise ValueError(f"{name} trains on a GPU (device='cuda') and none is available here; pass allow_cpu=True to train on the CPU (hours)")
+        kw['device'] = 'cpu'
+    tok = load_tokenizer()
+    return train_host(large_config(name, len(tok)), out_dir, tokenizer=tok, name=name, **kw)
 
 # %% ../nbs/05_zoo.ipynb
 DEMO_SAES = {
