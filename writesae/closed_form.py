@@ -13,9 +13,9 @@ import torch.nn.functional as F
 from .hosts import Cell, Edit, FIRST_READS, Capture, CellCapture, as_cell
 
 # %% auto 0
-__all__ = ['PREDICTORS', 'Propagation', 'decay_gain', 'propagate_exact', 'rank1_approx', 'atom_factors', 'atoms_of', 'BasePoint',
-           'base_point', 'norm_jvp', 'eval_tokens', 'measure', 'Prediction', 'predict', 'fit_stats',
-           'summarize_closed_form', 'closed_form_test', 'SyntheticGDN', 'synthetic_host']
+__all__ = ['PREDICTORS', 'PREDICTOR_NAMES', 'Propagation', 'decay_gain', 'propagate_exact', 'rank1_approx', 'atom_factors',
+           'atoms_of', 'BasePoint', 'base_point', 'norm_jvp', 'eval_tokens', 'measure', 'Prediction', 'predict',
+           'jvp_shift', 'fit_stats', 'summarize_closed_form', 'closed_form_test', 'SyntheticGDN', 'synthetic_host']
 
 # %% ../nbs/13_closed_form.ipynb
 class Propagation(NamedTuple):
@@ -273,7 +273,35 @@ def predict(adapter, # host adapter
     return Prediction(pos, tokens, G, key_read, value_logit, fp, rank1, lin, nrm)
 
 # %% ../nbs/13_closed_form.ipynb
-PREDICTORS = ('rank1', 'exact_linear', 'exact_norm', 'full_linear')
+def jvp_shift(adapter, # host adapter (`writesae.hosts.host_for`) or anything with `forward(ids, edits, first_read)`
+              cell, # the edited cell
+              ids:Tensor, # [1,T] token ids
+              t0:int, # edit position
+              matrix:Tensor, # (d_k,d_v) direction added to S_{t0} (the atom A)
+              positions, # absolute positions t >= t0 to read
+              tokens:Tensor, # [n,m] token ids per position
+              first_read:str='same', # 'same': the read at t0 sees the edit; 'next': it does not
+             ) -> Tensor:
+    "Exact directional derivative of the logits of `tokens` at `positions` along `matrix` added to S_{t0}, [n,m] (one forward-mode pass)."
+    cell = adapter.check_cell(cell)
+    if first_read not in FIRST_READS: raise ValueError(f"first_read {first_read!r} not valid; valid: {FIRST_READS}")
+    if isinstance(t0, bool) or not isinstance(t0, numbers.Integral): raise TypeError(f"t0 {t0!r} is not an int")
+    if not isinstance(matrix, Tensor): raise TypeError(f"matrix must be a tensor, got {type(matrix).__name__}")
+    dt = torch.float64 if adapter.dtype == torch.float64 else torch.float32  # the dtypes an edit matrix may have
+    M = matrix.detach().to(adapter.device, dt)
+    pos = torch.as_tensor(list(positions), device=adapter.device)
+    if pos.numel() == 0 or int(pos.min()) < t0 or int(pos.max()) >= ids.shape[-1]:
+        raise ValueError(f"read positions {pos.tolist()} must lie in t0..T-1 = {t0}..{ids.shape[-1] - 1}")
+    toks = tokens.to(adapter.device)
+    def logits(m): return adapter.forward(ids, [Edit(cell, int(t0), 'add', m)], first_read=first_read)[0][pos].gather(1, toks)
+    _, d = torch.func.jvp(logits, (torch.zeros_like(M),), (M,))
+    return d.detach().to(torch.promote_types(d.dtype, torch.float32))
+
+# %% ../nbs/13_closed_form.ipynb
+PREDICTORS = ('rank1', 'exact_linear', 'exact_norm', 'full_linear', 'jvp')
+PREDICTOR_NAMES = dict(rank1='Eq. 1, three factors, G = product of decays', exact_linear='exact δS (delta rule kept), linear readout',
+                       exact_norm='exact δS through the gated norm', full_linear='whole-model linearisation (central difference)',
+                       jvp='whole-model linearisation (exact, forward-mode JVP)')  # report labels of the predictors
 
 def _as_passages(passages, vocab:int) -> list:
     "Passages as a list of [1,T] long tensors (from a [n,T] tensor, 1-D tensors or lists of ids)."
@@ -355,6 +383,7 @@ def closed_form_test(adapter, # host adapter (`writesae.hosts.host_for`)
                      atom_ids=None, # labels of the atoms in the records (default 0..n-1)
                      linearise:bool=True, # also compute `full_linear` (two extra forwards per atom, passage and t0)
                      step:float=1e-2, # h of the central difference for `full_linear` (in eps units)
+                     jvp:bool=True, # also compute `jvp`, the exact whole-model linearisation (one forward-mode pass per atom, passage and t0)
                     ) -> tuple:
     "Predicted (every predictor) vs measured logit change of eps*A added at (cell, t0): `(records, summary)`."
     cell = adapter.check_cell(cell)
@@ -405,6 +434,7 @@ def closed_form_test(adapter, # host adapter (`writesae.hosts.host_for`)
                 if linearise:
                     fl = (measure(adapter, cell, ids, t0, step * A, pos, toks, base.logits, first_read)
                           - measure(adapter, cell, ids, t0, -step * A, pos, toks, base.logits, first_read)).to(pr.rank1.device) / (2 * step)
+                if jvp: jv = jvp_shift(adapter, cell, ids, t0, A, pos, toks, first_read).to(pr.rank1.device)
                 for eps in eps_list:
                     meas = measure(adapter, cell, ids, t0, eps * A, pos, toks, base.logits, first_read).to(pr.rank1.device)
                     for n, t in enumerate(pos):
@@ -415,10 +445,11 @@ def closed_form_test(adapter, # host adapter (`writesae.hosts.host_for`)
                                 pred_rank1=eps * float(pr.rank1[n, m]), pred_exact_linear=eps * float(pr.exact_linear[n, m]),
                                 pred_exact_norm=eps * float(pr.exact_norm[n, m]), measured=float(meas[n, m])))
                             if linearise: records[-1]['pred_full_linear'] = eps * float(fl[n, m])
+                            if jvp: records[-1]['pred_jvp'] = eps * float(jv[n, m])
     config = dict(cell=(cell.layer, cell.head), family=getattr(adapter, 'family', ''), eps_list=eps_list,
                   t0_positions=[int(t) for t in t0_positions], horizon=int(horizon), ranks=[int(r) for r in ranks],
                   first_read=first_read, n_passages=len(passages), n_atoms=len(atoms),
-                  predictors=[p for p in PREDICTORS if linearise or p != 'full_linear'], step=step if linearise else None)
+                  predictors=[p for p in PREDICTORS if (linearise or p != 'full_linear') and (jvp or p != 'jvp')], step=step if linearise else None)
     return records, summarize_closed_form(records, config)
 
 # %% ../nbs/13_closed_form.ipynb
