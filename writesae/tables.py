@@ -21,7 +21,8 @@ from .closed_form import measure
 # %% auto 0
 __all__ = ['PAPER', 'fit_sae', 'heldout_row', 'encoder_swap', 'partition_counts', 'k_sweep', 'top_atom_replay',
            'amplitude_by_atom', 'topk_overlap', 'orthogonal_rank1', 'logit_shifts', 'selectivity', 'spectral_audit',
-           'native_writes', 'TablesConfig', 'run_tables', 'plot_selectivity', 'add_tables', 'tables_summary']
+           'native_writes', 'TablesConfig', 'firings_with_top', 'run_tables', 'plot_selectivity', 'add_tables',
+           'tables_summary']
 
 # %% ../nbs/23_tables.ipynb
 PAPER = dict(
@@ -179,11 +180,12 @@ def _kl_pb(lp, lb):
     return float((a.exp() * (a - b)).sum().clamp_min(0))
 
 @torch.no_grad()
-def top_atom_replay(adapter, sae, cell, passages, records:list, max_firings:int=32) -> dict:
-    "Own forwards for the records of the most frequent atom: KL at native norm / natural amplitude / delete and top-1 swap shares."
+def top_atom_replay(adapter, sae, cell, passages, records:list, max_firings:int=32, atom:int|None=None) -> dict:
+    "Own forwards for the records of `atom` (None: the one with most records): KL at native norm / natural amplitude / delete and top-1 swap shares."
     counts = defaultdict(int)
     for r in records: counts[r['atom']] += 1
-    atom = min(counts, key=lambda a: (-counts[a], a))
+    if atom is None: atom = min(counts, key=lambda a: (-counts[a], a))
+    if counts[atom] == 0: raise ValueError(f"atom {atom} is not the atom used in any of the {len(records)} records")
     rs = [r for r in records if r['atom'] == atom][:max_firings]
     A = sae.atoms(torch.tensor([atom]))[0].float().cpu()
     out = defaultdict(list)
@@ -210,7 +212,8 @@ def amplitude_by_atom(adapter, # host adapter
                       passages:torch.Tensor, # [n, T] held-out token ids
                       firings:list, # firings (dicts with passage, position), e.g. `firings.select_firings`
                       seed:int=0, # seed of the random arm
-                      top_firings:int=32, # firings of the most frequent atom replayed for the F87-style row
+                      top_firings:int=32, # firings of the top atom replayed for the F87-style row
+                      top_atom:int|None=None, # the F87-style row's atom (None: the atom used in most of `firings`)
                       batch_size:int=96, # replay rows per forward of the fast engine
                      ) -> dict:
     "Per-atom rows and pooled rates of the replacement test at 'coefficient' and 'matched_norm' amplitude, plus the top atom's replay."
@@ -223,7 +226,7 @@ def amplitude_by_atom(adapter, # host adapter
     pooled = {a: dict(n=len(r), win=float(np.mean([x['kl_atom'] < x['kl_delete'] for x in r])),
                       median_kl_atom=float(np.median([x['kl_atom'] for x in r])),
                       median_kl_delete=float(np.median([x['kl_delete'] for x in r]))) for a, r in rec.items()}
-    top = top_atom_replay(adapter, sae, cell, passages, rc, top_firings)
+    top = top_atom_replay(adapter, sae, cell, passages, rc, top_firings, top_atom)
     return dict(rows=_group_rows(rc, rm), pooled=pooled, top_atom=top, records=rec)
 
 # %% ../nbs/23_tables.ipynb
@@ -408,10 +411,18 @@ class TablesConfig:
     @classmethod
     def quick(cls, **kw):
         "The reduced setting of the tests (tiny dictionaries, few steps, firings and edit sites)."
-        return cls(**{**dict(n_features=32, k=4, steps=30, max_per_atom=2, max_per_passage=8, top_firings=3, sel_atoms=2,
+        return cls(**{**dict(n_features=32, k=4, steps=30, max_per_atom=1, max_per_passage=8, top_firings=2, sel_atoms=1,
                              sel_positions=2, sel_K=(1, 4), n_boot=100, n_writes=32), **kw})
 
 # %% ../nbs/23_tables.ipynb
+def firings_with_top(codes, max_per_atom:int, max_per_passage:int, top_firings:int, seed:int=0) -> tuple:
+    "(firings, top atom): capped firings of every atom plus up to `top_firings` of the atom used at the most positions (the F87-style row)."
+    atom, code = codes.used()
+    top = int(torch.bincount(atom[code > 0], minlength=codes.n_features).argmax())
+    fs = [f for f in select_firings(codes, max_per_atom=max_per_atom, max_per_passage=max_per_passage, seed=seed) if f['atom'] != top]
+    fs += select_firings(codes, max_per_atom=top_firings, seed=seed, atoms=[top])
+    return sorted(fs, key=lambda f: (f['passage'], f['position'])), top
+
 def _sites(codes, n, seed):
     g = torch.Generator().manual_seed(seed); i = torch.randperm(len(codes), generator=g)[:n]
     return [(int(codes.passage[j]), int(codes.position[j])) for j in i]
@@ -436,8 +447,8 @@ def run_tables(adapter, # host adapter
                  skip_first=cfg.skip_first, progress=progress, **kw); t['k_sweep'] = time.time() - t0
     t0 = time.time()
     codes = encode_cell(adapter, sae, cell, eval_passages, skip_first=cfg.skip_first)
-    fs = select_firings(codes, max_per_atom=cfg.max_per_atom, max_per_passage=cfg.max_per_passage, seed=cfg.seed)
-    ab = amplitude_by_atom(adapter, sae, cell, eval_passages, fs, seed=cfg.seed, top_firings=cfg.top_firings); t['amplitude'] = time.time() - t0
+    fs, top = firings_with_top(codes, cfg.max_per_atom, cfg.max_per_passage, cfg.top_firings, cfg.seed)
+    ab = amplitude_by_atom(adapter, sae, cell, eval_passages, fs, seed=cfg.seed, top_firings=cfg.top_firings, top_atom=top); t['amplitude'] = time.time() - t0
     if progress: print(f"amplitude: {len(fs)} firings, {len(ab['rows'])} atoms ({t['amplitude']:.0f} s)")
     t0 = time.time(); fc = codes.fire_counts()
     atoms = [int(a) for a in np.argsort(-fc, kind='stable')[:cfg.sel_atoms] if fc[a] > 0]
