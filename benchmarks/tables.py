@@ -1,6 +1,7 @@
 """The paper's tables of `writesae.tables` on one shipped demo host, printed as Markdown.
 
-    .venv/bin/python benchmarks/tables.py --model gdn-demo [--steps 300] [--quick] [--layer L --head H] [--json OUT]
+    .venv/bin/python benchmarks/tables.py --model gdn-demo [--steps 300] [--batch-size 256] [--train-passages 96] [--eval-passages 16]
+                                         [--n-features 512] [--k 16] [--quick] [--layer L --head H] [--json OUT]
 
 Cell: --layer/--head, default the demo's cell (middle recurrent layer, head 0: gdn-demo layer 3, mamba2-demo layer 4).
 States: --train-passages validation-split passages of --seq-len tokens (the split the demo SAEs train on), positions from 8 on;
@@ -26,6 +27,7 @@ def main():
     ap.add_argument('--n-features', type=int, default=512)
     ap.add_argument('--k', type=int, default=16)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--batch-size', type=int, default=256)
     ap.add_argument('--json', default=None, help='also write tables_summary as JSON here')
     a = ap.parse_args()
     from writesae.zoo import load_demo
@@ -47,9 +49,9 @@ def main():
     print(f"{a.model} L{cell.layer} H{cell.head} {tuple(adapter.dims(cell))}: {len(S_tr)} train / {len(S_va)} held-out states "
           f"({time.time() - t0:.0f} s)", flush=True)
     t1 = time.time()
-    sae = T.fit_sae('bilinear', S_tr, a.n_features, a.k, a.steps, a.seed, passage_ids=pid_tr)
+    sae = T.fit_sae('bilinear', S_tr, a.n_features, a.k, a.steps, a.seed, batch_size=a.batch_size, passage_ids=pid_tr)
     print(f"main WriteSAE trained ({time.time() - t1:.0f} s)", flush=True)
-    cfg = T.TablesConfig(n_features=a.n_features, k=a.k, steps=a.steps, seed=a.seed, max_per_passage=16)
+    cfg = T.TablesConfig(n_features=a.n_features, k=a.k, steps=a.steps, seed=a.seed, batch_size=a.batch_size, max_per_passage=16)
     if a.quick: cfg = T.TablesConfig.quick(n_features=a.n_features, k=a.k, steps=a.steps)
     tb = T.run_tables(adapter, sae, cell, S_tr, S_va, eval_p, cfg, progress=True, train_passage_ids=pid_tr)
     rep = T.add_tables(Report(f'tables: {a.model}'), tb, a.model)

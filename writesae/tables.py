@@ -180,7 +180,14 @@ def _kl_pb(lp, lb):
     return float((a.exp() * (a - b)).sum().clamp_min(0))
 
 @torch.no_grad()
-def top_atom_replay(adapter, sae, cell, passages, records:list, max_firings:int=32, atom:int|None=None) -> dict:
+def top_atom_replay(adapter, # host adapter
+                    sae, # SAE of `cell`
+                    cell, # Cell
+                    passages:torch.Tensor, # [n, T] token ids the records index
+                    records:list, # `replacement_records` output at amplitude 'coefficient'
+                    max_firings:int=32, # records of the atom replayed (the first ones)
+                    atom:int|None=None, # the atom (None: the one with the most records)
+                   ) -> dict:
     "Own forwards for the records of `atom` (None: the one with most records): KL at native norm / natural amplitude / delete and top-1 swap shares."
     counts = defaultdict(int)
     for r in records: counts[r['atom']] += 1
@@ -259,7 +266,12 @@ def _bootstrap_ci(x, n_boot, seed):
     return (float(np.quantile(m, 0.025)), float(np.quantile(m, 0.975)))
 
 @torch.no_grad()
-def logit_shifts(adapter, cell, ids:torch.Tensor, t0:int, mats:list) -> list:
+def logit_shifts(adapter, # host adapter
+                 cell, # the edited Cell
+                 ids:torch.Tensor, # [1, T] token ids
+                 t0:int, # edit (and read) position
+                 mats:list, # (d_k, d_v) matrices, one edit each
+                ) -> list:
     "Full-vocabulary logit shift at t0 for each (d_k, d_v) matrix added to S_{t0} (`closed_form.measure` on the passage cut after t0)."
     ids = ids[:, :t0 + 1].to(adapter.device)
     base = adapter.forward(ids)[0].float()
@@ -415,7 +427,12 @@ class TablesConfig:
                              sel_positions=2, sel_K=(1, 4), n_boot=100, n_writes=32), **kw})
 
 # %% ../nbs/23_tables.ipynb
-def firings_with_top(codes, max_per_atom:int, max_per_passage:int, top_firings:int, seed:int=0) -> tuple:
+def firings_with_top(codes, # `firings.CellCodes`
+                     max_per_atom:int, # cap per atom used (every atom but the top one)
+                     max_per_passage:int, # cap per passage (every atom but the top one)
+                     top_firings:int, # cap of the top atom's firings
+                     seed:int=0, # selection seed
+                    ) -> tuple:
     "(firings, top atom): capped firings of every atom plus up to `top_firings` of the atom used at the most positions (the F87-style row)."
     atom, code = codes.used()
     top = int(torch.bincount(atom[code > 0], minlength=codes.n_features).argmax())
@@ -427,6 +444,7 @@ def _sites(codes, n, seed):
     g = torch.Generator().manual_seed(seed); i = torch.randperm(len(codes), generator=g)[:n]
     return [(int(codes.passage[j]), int(codes.position[j])) for j in i]
 
+# %% ../nbs/23_tables.ipynb
 def run_tables(adapter, # host adapter
                sae, # the cell's main SAE (amplitude, selectivity, spectral audit)
                cell, # Cell or (layer, head)
