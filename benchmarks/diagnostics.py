@@ -2,7 +2,7 @@
 multi-step state distance / KL per arm, and the cell `pick_cell` would report.
 
     nice .venv/bin/python benchmarks/diagnostics.py [--heads 0 1 2 3] [--train-passages 96] [--eval-passages 24]
-        [--steps 200] [--batch-size 192] [--n-features 1024] [--k 16] [--every 4] [--saes DIR] [--out FILE.json]
+        [--steps 200] [--max-per-atom 6] [--max-per-passage 12] [--multi-firings 32] [--batch-size 192] [--n-features 1024] [--k 16] [--every 4] [--saes DIR] [--out FILE.json]
 
 Settings (all recorded in the printed header): one bilinear WriteSAE per head of layer 3, trained on every `--every`-th state
 (positions >= 8) of `--train-passages` validation-split passages of 256 tokens; `pick_cell` reads 16 further validation-split
@@ -46,7 +46,9 @@ def main():
     ap.add_argument('--n-features', type=int, default=1024)
     ap.add_argument('--k', type=int, default=16)
     ap.add_argument('--every', type=int, default=4)
-    ap.add_argument('--multi-firings', type=int, default=48, help='firings per head in the multi-step test')
+    ap.add_argument('--multi-firings', type=int, default=32, help='firings per head in the multi-step test')
+    ap.add_argument('--max-per-atom', type=int, default=6, help='replacement test: firings per atom used')
+    ap.add_argument('--max-per-passage', type=int, default=12, help='replacement test: firings per passage')
     ap.add_argument('--saes', default=None, help='cache folder of the trained SAEs')
     ap.add_argument('--train-only', action='store_true')
     ap.add_argument('--out', default=None, help='write the JSON summary here')
@@ -76,27 +78,28 @@ def run(ad, tok, a, layer, saes, t0):
     from writesae.firings import encode_cell, select_firings
     from writesae.substitution import replacement_records
     from writesae import diagnostics as D
-    val = store_passages(tok, 'validation', a.train_passages + 16, 256)[a.train_passages:]
     test = store_passages(tok, 'test', a.eval_passages, 256)
-    cell, pick = D.pick_cell(ad, rule='lowest_fvu', layer=layer, saes=saes, passages=val, skip_first=8)
-    _, alive = D.pick_cell(ad, rule='most_alive', layer=layer, saes=saes, passages=val, skip_first=8)
-    print(f"pick_cell: {pick['rule']} -> head {cell.head}; per head FVU {pick['scores']}; alive {alive['scores']} ({time.time() - t0:.0f} s)", flush=True)
-    recs, firings = {}, {}
-    for h in a.heads:
-        codes = encode_cell(ad, saes[h], Cell(layer, h), test, skip_first=8)
-        firings[h] = select_firings(codes, max_per_atom=8, max_per_passage=16, seed=0)
-        recs[h] = replacement_records(ad, saes[h], Cell(layer, h), test, firings=firings[h], seed=0)
-        print(f"  head {h}: {len(recs[h])} replacement records ({time.time() - t0:.0f} s)", flush=True)
-    head_records = [r for h in a.heads for r in recs[h]]
-    out = {}
     cfg = D.DiagnosticsConfig(max_multi_firings=a.multi_firings, steps=10)
-    for h in a.heads:
-        diag = D.run_diagnostics(ad, saes[h], Cell(layer, h), test, recs[h], cfg, head_records=head_records if h == a.heads[0] else None)
+    recs, out = {}, {}
+    for h in a.heads:  # each head's diagnostics as soon as its records exist, so a cut run still reports the first heads
+        codes = encode_cell(ad, saes[h], Cell(layer, h), test, skip_first=8)
+        fs = select_firings(codes, max_per_atom=a.max_per_atom, max_per_passage=a.max_per_passage, seed=0)
+        recs[h] = replacement_records(ad, saes[h], Cell(layer, h), test, firings=fs, seed=0)
+        print(f"  head {h}: {len(recs[h])} replacement records, {int((codes.fire_counts() > 0).sum())} atoms alive on the test passages ({time.time() - t0:.0f} s)", flush=True)
+        diag = D.run_diagnostics(ad, saes[h], Cell(layer, h), test, recs[h], cfg)
         out[h] = D.diagnostics_summary(diag)
         print(f"\n=== head {h} ({time.time() - t0:.0f} s) ===")
-        print(D.diagnostics_markdown(diag))
+        print(D.diagnostics_markdown(diag), flush=True)
+    rows = D.win_by_head([r for h in a.heads for r in recs[h]])
+    print('\n**By head (all heads)**\n\n| cell | n | atom < delete [95% CI] | median KL atom / delete | median KL ratio |\n|---|---|---|---|---|')
+    for r in rows: print(f"| L{r['layer']} H{r['head']} | {r['n']} | {100 * r['rate']:.1f}% [{100 * r['ci_lo']:.1f}%, {100 * r['ci_hi']:.1f}%] | {r['median_kl_atom']:.3g} / {r['median_kl_delete']:.3g} | {r['median_ratio']:.3g} |")
+    val = store_passages(tok, 'validation', a.train_passages + 8, 256)[a.train_passages:]
+    cell, pick = D.pick_cell(ad, rule='lowest_fvu', layer=layer, saes=saes, passages=val, skip_first=8)
+    most = min(pick['alive'], key=lambda h: (-pick['alive'][h], h))
+    print(f"\npick_cell on {len(val)} further validation passages: lowest_fvu -> head {cell.head}, most_alive -> head {most}; "
+          f"FVU {({h: round(v, 4) for h, v in pick['fvu'].items()})}; alive atoms {pick['alive']} ({time.time() - t0:.0f} s)", flush=True)
     if a.out:
-        with open(a.out, 'w') as f: json.dump(dict(pick_cell=dict(lowest_fvu=pick, most_alive=alive), heads=out), f, indent=1, default=float)
+        with open(a.out, 'w') as f: json.dump(dict(pick_cell=pick, by_head=rows, heads=out), f, indent=1, default=float)
     print(f"\ntotal {time.time() - t0:.0f} s")
 
 if __name__ == '__main__': main()

@@ -282,7 +282,7 @@ def pick_cell(adapter, # host adapter of the model
               skip_first:int=8, # positions < skip_first are not scored
               batch_size:int=8, # passages per capture
              ) -> tuple:
-    "`(cell, info)`: the cell a report shows by `rule`; info has the rule, the per-head scores and why."
+    "`(cell, info)`: the cell a report shows by `rule`; info has the rule, the per-head scores (and both FVU and alive counts) and why."
     if rule not in PICK_RULES: raise ValueError(f"rule {rule!r} not valid; valid: {PICK_RULES}")
     layer = adapter.layers[len(adapter.layers) // 2] if layer is None else layer
     nh = adapter.n_heads(layer)
@@ -294,13 +294,12 @@ def pick_cell(adapter, # host adapter of the model
     if not 0 <= skip_first < passages.shape[1]: raise ValueError(f"skip_first {skip_first!r} out of range (0..{passages.shape[1] - 1})")
     _check_int('batch_size', batch_size, 1)
     for h, s in saes.items(): check_sae_for_cell(adapter, s, Cell(layer, h))
-    scores = {}
-    for h in sorted(saes):
-        fvu, alive = _head_score(adapter, saes[h], Cell(layer, h), passages.long(), skip_first, batch_size)
-        scores[h] = fvu if rule == 'lowest_fvu' else alive
+    fvu, alive = {}, {}
+    for h in sorted(saes): fvu[h], alive[h] = _head_score(adapter, saes[h], Cell(layer, h), passages.long(), skip_first, batch_size)
+    scores = fvu if rule == 'lowest_fvu' else alive
     best = min(scores, key=lambda h: (scores[h], h)) if rule == 'lowest_fvu' else min(scores, key=lambda h: (-scores[h], h))
     what = 'lowest validation FVU' if rule == 'lowest_fvu' else 'most atoms alive on validation passages'
-    return Cell(layer, best), dict(rule=rule, layer=layer, head=best, scores=scores,
+    return Cell(layer, best), dict(rule=rule, layer=layer, head=best, scores=scores, fvu=fvu, alive=alive,
                                    why=f"head {best} of layer {layer}: {what} ({scores[best]:.4g}) over heads {sorted(saes)} on {len(passages)} passages")
 
 # %% ../nbs/24_diagnostics.ipynb
