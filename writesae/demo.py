@@ -53,6 +53,10 @@ class DemoConfig:
     eval_config:dict=field(default_factory=dict) # fields of `writesae.evaluate.EvalConfig` (skip_first is the demo's)
     interventions:bool=True # run the four cache-edit experiments (`writesae.interventions`) and add their sections
     interventions_grid:str='small' # their grid: 'tiny' (a few trials), 'small' (InterventionConfig defaults) or 'paper'
+    tables:bool=True # the ablation tables of `writesae.tables` (encoder swap, k sweep, amplitude by atom, selectivity, spectral audit)
+    tables_config:dict=field(default_factory=dict) # fields of `writesae.tables.TablesConfig` (default: the demo's n_features, k, seed, skip_first and steps // 2)
+    diagnostics:bool=True # where the replacement test wins (`writesae.diagnostics`: bins, heads, multi-step)
+    diagnostics_config:dict=field(default_factory=dict) # fields of `writesae.diagnostics.DiagnosticsConfig`
 
     def __post_init__(self):
         for name in ('seq_len', 'n_train_passages', 'n_eval_passages', 'every', 'n_features', 'k', 'steps',
@@ -64,7 +68,19 @@ class DemoConfig:
         if self.k > self.n_features: raise ValueError(f"k={self.k} out of range (1..n_features={self.n_features})")
         from writesae.evaluate import EvalConfig
         EvalConfig(**{**self.eval_config, 'skip_first': self.skip_first})  # unknown or bad fields fail here, before any work
+        self.tables_settings(); self.diagnostics_settings()  # bad fields fail here
         if self.interventions_grid not in ('tiny', 'small', 'paper'): raise ValueError(f"interventions_grid {self.interventions_grid!r} not valid; valid: ('tiny', 'small', 'paper')")
+
+    def tables_settings(self):
+        "The `TablesConfig` of the ablation tables: the demo's dictionary size and seed, half its steps, then `tables_config`."
+        from writesae.tables import TablesConfig
+        return TablesConfig(**{**dict(n_features=self.n_features, k=self.k, steps=max(1, self.steps // 2), seed=self.seed, skip_first=self.skip_first,
+                                      batch_size=self.batch_size, lr=self.lr), **self.tables_config})
+
+    def diagnostics_settings(self):
+        "The `DiagnosticsConfig` of the diagnostics."
+        from writesae.diagnostics import DiagnosticsConfig
+        return DiagnosticsConfig(**{'seed': self.seed, **self.diagnostics_config})
 
     @classmethod
     def quick(cls, **kw):
@@ -72,7 +88,10 @@ class DemoConfig:
         return cls(**{**dict(seq_len=96, n_train_passages=24, n_eval_passages=6, n_features=256, k=8, steps=120,
                             n_atoms_shown=3, n_contexts=3, n_seeds=2, sweep_steps=60, interventions_grid='tiny',
                             eval_config=dict(max_per_atom=4, max_per_passage=16, n_resamples=200, n_permutations=200, cf_atoms=4,
-                                             cf_eps=(0.3, 1.0), cf_horizon=4, cf_passages=2, check_passages=4, null_positions=256)), **kw})
+                                             cf_eps=(0.3, 1.0), cf_horizon=4, cf_passages=2, check_passages=4, null_positions=256),
+                            tables_config=dict(n_features=64, k=4, steps=40, max_per_atom=2, max_per_passage=8, top_firings=4, sel_atoms=2,
+                                               sel_positions=2, sel_K=(1, 4, 8), n_boot=100, n_writes=64),
+                            diagnostics_config=dict(n_quantiles=2, steps=3, max_multi_firings=8)), **kw})
 
 # %% ../nbs/07_demo.ipynb
 @torch.no_grad()
@@ -213,7 +232,7 @@ def run_demo(out_dir='demo_report', # report folder: new, empty, or an earlier d
             "Each row is a held-out position where the atom's code is among its largest; the context ends at the "
             "firing token (bold): the state at t has read tokens up to t only; firings within 8 positions of a larger one of the "
             "same atom are not repeated. ⏎ marks a newline.\n\n" + contexts_md)
-    if cfg.evaluate: _evaluate(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, train_p, eval_p, progress)
+    if cfg.evaluate: _evaluate(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, train_p, eval_p, progress, S_eval)
     if cfg.interventions: _interventions(rep, summary, cfg, adapter, cell, sae, eval_p, tok)
     _scorecard(rep, summary)
     summary['seconds']['total'] = time.time() - t0
@@ -222,7 +241,7 @@ def run_demo(out_dir='demo_report', # report folder: new, empty, or an earlier d
     plt.close('all')
     return summary
 
-def _evaluate(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, train_p, eval_p, progress):
+def _evaluate(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, train_p, eval_p, progress, S_eval=None):
     "Train the extra SAEs the tests need, run `writesae.evaluate` on the test passages, add its sections and records."
     from writesae import evaluate as E
     d_k, d_v = adapter.dims(cell)
@@ -262,6 +281,8 @@ def _evaluate(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, train_p
     if 'closed_form' in ev: rep.records['closed_form'] = ev['closed_form']['records']
     if 'baseline' in ev: rep.records['flat_svd'] = ev['baseline']['records']
     if sw: rep.records['heads_sweep'] = sw['records']
+    if cfg.diagnostics: _diagnostics(rep, summary, cfg, adapter, cell, sae, eval_p, ev, sw)
+    if cfg.tables and S_eval is not None: _tables(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, S_eval, eval_p, progress)
     return ev
 
 def _setup_md(s, cfg) -> str:
@@ -273,6 +294,26 @@ def _setup_md(s, cfg) -> str:
         f"| training states | {s['n_train_states']} (positions >= {cfg.skip_first} of {cfg.n_train_passages} validation-split passages of {cfg.seq_len} tokens; 20% of the passages validate) |",
         f"| held-out states | {s['n_eval_states']} ({cfg.n_eval_passages} test-split passages) |",
         f"| capture time | {s['seconds']['capture']:.0f} s |"])
+
+# %% ../nbs/07_demo.ipynb
+def _diagnostics(rep, summary, cfg, adapter, cell, sae, eval_p, ev, sw):
+    "Where the replacement test wins on this cell (feature bins, by head from the sweep, multi-step); adds its sections."
+    from writesae import diagnostics as D
+    t0 = time.time()
+    dg = D.run_diagnostics(adapter, sae, cell, eval_p, ev['replacement']['records'], cfg.diagnostics_settings(),
+                           head_records=sw['records'] if sw else None)
+    D.add_diagnostics(rep, dg)
+    summary['diagnostics'] = D.diagnostics_summary(dg)
+    summary['seconds']['diagnostics'] = time.time() - t0
+
+def _tables(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, S_eval, eval_p, progress):
+    "The ablation tables of `writesae.tables` on this cell (their own, smaller dictionaries); adds their sections."
+    from writesae import tables as TB
+    t0 = time.time()
+    tb = TB.run_tables(adapter, sae, cell, S_train, S_eval, eval_p, cfg.tables_settings(), progress=False, train_passage_ids=pid_train)
+    TB.add_tables(rep, tb)
+    summary['tables'] = TB.tables_summary(tb)
+    summary['seconds']['tables'] = time.time() - t0
 
 # %% ../nbs/07_demo.ipynb
 def _scorecard(rep, summary):

@@ -185,7 +185,7 @@ def _r9(v):
     if not ts: return _skipped(v, 'partition', 'no partition in this report')
     text = 'τ ' + ' / '.join(f"{x['tau']:g}" for x in ts) + ': registers ' + ' / '.join(str(x['n_register']) for x in ts)
     ks = dig(v.summary, 'tables', 'k_sweep', 'rows')
-    if ks: text += '; k ' + ', '.join(f"{x['k']}: {x['n_register']}/{x['n_bundle']}/{x['n_dead']}" for x in ks) + ' (reg/bun/dead)'
+    if ks: text += '; k ' + ', '.join(f"{x['k']}: {x['n_register']}/{x['n_bundle']}/{x['n_null']}" for x in ks) + ' (reg/bun/null)'
     return Score(text, note='' if ks else 'k sweep not run in this report (the demo: tables=False)')
 
 @row(10)
@@ -207,9 +207,10 @@ def _r11(v):
     if not a: return not_run('no coefficient vs matched-norm table in this report (the demo: tables=False)')
     c, m = a['pooled']['coefficient'], a['pooled']['matched_norm']
     f = a.get('top_atom') or {}
-    ft = (f"; F{f['atom']} ({f.get('cls') or '?'}) at native norm KL {fmt_num(f['median_kl_matched_norm'])} vs delete {fmt_num(f['median_kl_delete'])}"
-          if f else '')
-    return Score(f"coefficient {fmt_rate(c)} vs matched norm {fmt_rate(m)}" + ft)
+    ft = (f"; F{f['atom']} ({f['n']} firings): KL at native norm {fmt_num(f['kl_native'])} vs delete {fmt_num(f['kl_delete'])}, top-1 swap "
+          f"{fmt_pct(f['top1_swap_native'])}, natural amplitude wins {fmt_pct(f['win_natural'])}" if f else '')
+    return Score(f"win at coefficient {fmt_pct(c['win'])} vs matched norm {fmt_pct(m['win'])} (n = {c['n']})" + ft,
+                 note="ours: the atom used at the most firings stands in for F87")
 
 def _cf_median(v):
     med = dig(v.ev, 'closed_form', 'median') or {}
@@ -298,8 +299,6 @@ def _r21(v):
         if m: parts.append(f"Eq. 1 R² {fmt_num(m['r2_rank1'])}")
         pooled = [r for r in (inst or {}).get('table', []) if r['stratum'] == 'pooled']
         if pooled: parts.append('install inclusion ' + ', '.join(f"{fmt_pct(r['inclusion'])} at m = {r['m']:g}" for r in pooled))
-    r2 = dig(v.summary, 'tables', 'encoder_swap', 'rank2_cliffs_delta')
-    if r2 is not None: parts.append(f"rank-2 Cliff δ {r2:+.3f}")
     if not parts: return not_applicable('the 4B and DeltaNet hosts are not available; the Mamba-2 failures need a Mamba-2 report')
     return Score('; '.join(parts), note='4B L12 H8 and DeltaNet: hosts not available here')
 
@@ -316,7 +315,7 @@ def _r22(v):
 def _r23(v):
     rows = _swap_rows(v)
     if not rows: return not_run('no encoder-swap table in this report (the demo: tables=False)')
-    ratio = dig(v.summary, 'tables', 'encoder_swap', 'rank2_rank1_mse')
+    ratio = dig(v.summary, 'tables', 'encoder_swap', 'rank2_ratio')
     return Score('dead ' + ', '.join(f"{r['variant']}{'' if r.get('rank', 1) == 1 else ' r' + str(r['rank'])} {fmt_pct(r['dead_fraction'])}" for r in rows)
                  + (f"; rank-2 / rank-1 MSE {ratio:.3f}" if ratio is not None else ''))
 
@@ -324,8 +323,9 @@ def _r23(v):
 def _r24(v):
     s = dig(v.summary, 'tables', 'selectivity')
     if not s: return not_run('no selectivity table in this report (the demo: tables=False)')
-    return Score('; '.join(f"vs {c} {fmt_num(x['mean'], '.4f')} [{fmt_num(x['ci_lo'], '.4f')}, {fmt_num(x['ci_hi'], '.4f')}]" for c, x in s['by_control'].items())
-                 + f" (K = {s['K']}, {s['n']} edits)")
+    r = max(s['rows'], key=lambda x: x['K'])
+    return Score('; '.join(f"vs {c} {r[c]:.4f} [{r[c + '_lo']:.4f}, {r[c + '_hi']:.4f}]" for c in ('random', 'orthogonal'))
+                 + f" (K = {r['K']}, {s['n_atoms']} atoms x {s['n_positions']} positions, ε = {s['eps']:g})")
 
 # %% ../nbs/25_scorecard.ipynb
 def scorecard(views:list) -> list:
