@@ -331,7 +331,8 @@ def table2_markdown(rows:list, # (label, evaluate_cell result) pairs
 
 def _settings_md(ev):
     c = ev['config']
-    return (f"Settings: amplitude `{c['amplitude']}`, replaced `{c['what']}`, first_read `{c['first_read']}`, KL `{c['kl_direction']}` at "
+    return (f"Settings (protocol `{c.get('protocol', 'ours')}`): amplitude `{c['amplitude']}`, random arm `{c.get('random_arm', 'gaussian')}`, "
+            f"firing pool `{c.get('pool', 'all')}`, replaced `{c['what']}`, first_read `{c['first_read']}`, KL `{c['kl_direction']}` at "
             f"the first output that reads the edit; ≤ {c['max_per_atom']} firings per atom used and ≤ {c['max_per_passage']} per passage; "
             f"{ev['n_passages']} held-out passages of {ev['seq_len']} tokens, positions ≥ {c['skip_first']} ({ev['n_states']} states).")
 
