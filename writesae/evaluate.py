@@ -300,7 +300,7 @@ def partition_seeds(adapter, # host adapter
     rows, atoms = [], []
     for i, s in enumerate(saes):
         codes = encode_cell(adapter, s, cell, passages, skip_first=cfg.skip_first)
-        p = _partition(codes, s, cfg)
+        p = partition_cell(codes, s, cfg)
         alive = codes.alive()
         atoms.append(s.atoms(torch.as_tensor(alive)).flatten(1).float().cpu().numpy())
         mix = p['mixture']
