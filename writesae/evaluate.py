@@ -4,22 +4,38 @@
 
 # %% ../nbs/16_evaluate.ipynb 2
 from __future__ import annotations
-import math, time
+import dataclasses, math, time
 from dataclasses import dataclass, asdict, field
 import numpy as np
 import torch
 from .hosts import Cell, as_cell, FIRST_READS
 from .firings import encode_cell, firing_alignment, null_alignment, select_firings
-from .substitution import (replacement_records, check_sae_for_cell, _check_passages, AMPLITUDES, WHATS, KL_DIRECTIONS)
+from .substitution import (replacement_records, check_sae_for_cell, _check_passages, AMPLITUDES, WHATS, KL_DIRECTIONS, RANDOM_ARMS)
 from . import stats, partition
 from .closed_form import closed_form_test, atoms_of, summarize_closed_form, PREDICTORS
 from .passage import deletion_nll_records, deletion_summary, reconstruction_records, reconstruction_summary, flat_svd_records
 
 # %% auto 0
-__all__ = ['EvalConfig', 'evaluate_cell', 'sweep_heads', 'partition_seeds', 'table2_markdown', 'add_evaluation',
-           'evaluation_summary']
+__all__ = ['PROTOCOLS', 'POOLS', 'EvalConfig', 'partition_cell', 'replacement_step', 'evaluate_cell', 'sweep_heads',
+           'partition_seeds', 'table2_markdown', 'add_evaluation', 'evaluation_summary']
 
 # %% ../nbs/16_evaluate.ipynb
+PROTOCOLS = {
+    'ours': dict(amplitude='coefficient', random_arm='gaussian', kl_direction='patched_base', first_read='same', pool='all'),
+    'paper_code': dict(amplitude='matched_norm', random_arm='nonfiring_atom', kl_direction='base_patched', first_read='next', pool='registers'),
+}
+POOLS = ('all', 'registers')
+
+def _resolve_protocol(cfg) -> str:
+    "The protocol stamp of `cfg`: checked against the preset it names, or found from the settings."
+    if cfg.protocol is None:
+        return next((n for n, p in PROTOCOLS.items() if all(getattr(cfg, f) == v for f, v in p.items())), 'custom')
+    if cfg.protocol == 'custom': return 'custom'
+    if cfg.protocol not in PROTOCOLS: raise ValueError(f"protocol {cfg.protocol!r} not valid; valid: {(*PROTOCOLS, 'custom')}")
+    for f, v in PROTOCOLS[cfg.protocol].items():
+        if getattr(cfg, f) != v: raise ValueError(f"protocol {cfg.protocol!r} has {f}={v!r}, got {getattr(cfg, f)!r}; use protocol=None or 'custom' for a variant")
+    return cfg.protocol
+
 @dataclass
 class EvalConfig:
     "Settings of `evaluate_cell` (stamped into its result)."
@@ -45,9 +61,13 @@ class EvalConfig:
     check_passages:int=16 # register deletion and reconstruction PPL: passages (the first ones)
     recon_prefix:int|None=None # reconstruction PPL: prefix length (None: T/2)
     seed:int=0 # seed of selections, random arms, bootstrap and mixtures
+    random_arm:str='gaussian' # random arm: 'gaussian' (random rank-r matrix) or 'nonfiring_atom' (an atom of the SAE not active there)
+    pool:str='all' # firings of the replacement test: 'all' (every alive atom) or 'registers' (positions where a register atom fires)
+    protocol:str|None=None # preset these settings are (`PROTOCOLS`); None: the preset they match, else 'custom'
 
     def __post_init__(self):
-        for name, valid in (('amplitude', AMPLITUDES), ('what', WHATS), ('first_read', FIRST_READS), ('kl_direction', KL_DIRECTIONS)):
+        for name, valid in (('amplitude', AMPLITUDES), ('what', WHATS), ('first_read', FIRST_READS), ('kl_direction', KL_DIRECTIONS),
+                            ('random_arm', RANDOM_ARMS), ('pool', POOLS)):
             if getattr(self, name) not in valid: raise ValueError(f"{name} {getattr(self, name)!r} not valid; valid: {valid}")
         for name in ('max_per_atom', 'max_per_passage', 'horizon', 'n_resamples', 'n_permutations', 'null_positions', 'population_cap',
                      'population_min', 'cf_atoms', 'cf_horizon', 'cf_passages', 'check_passages'):
@@ -58,6 +78,14 @@ class EvalConfig:
         if self.population_min > self.population_cap: raise ValueError(f"population_min={self.population_min} must be <= population_cap={self.population_cap}")
         if not self.cf_eps or any(not math.isfinite(e) or e == 0 for e in self.cf_eps): raise ValueError(f"cf_eps={self.cf_eps} must be finite and nonzero")
         self.cf_eps = tuple(float(e) for e in self.cf_eps)
+        self.protocol = _resolve_protocol(self)
+
+    @classmethod
+    def preset(cls, name:str, **overrides):
+        "The settings of protocol `name` (a key of `PROTOCOLS`), with `overrides`; stamped 'custom' when an override changes a preset field."
+        if name not in PROTOCOLS: raise ValueError(f"protocol {name!r} not valid; valid: {tuple(PROTOCOLS)}")
+        changed = any(k in PROTOCOLS[name] and v != PROTOCOLS[name][k] for k, v in overrides.items())
+        return cls(**{**PROTOCOLS[name], 'protocol': None if changed else name, **overrides})
 
     @classmethod
     def quick(cls, **kw):
@@ -68,7 +96,11 @@ class EvalConfig:
 # %% ../nbs/16_evaluate.ipynb
 def _t(t0): return round(time.time() - t0, 2)
 
-def _partition(codes, sae, cfg):
+def partition_cell(codes, # `encode_cell` of the held-out passages
+                   sae, # the SAE that made them
+                   cfg:EvalConfig, # settings (tau, null_positions, seed)
+                  ) -> dict:
+    "The register/bundle partition of one cell: per-atom median cosines, the mixtures, the null, the register atoms."
     fa = firing_alignment(codes, sae)
     rows = partition.atom_alignment(fa['atom'], fa['cos'], codes.n_features, cos_key=fa.get('cos_key'), cos_value=fa.get('cos_value'))
     med = np.array([r['cosine'] for r in rows])
@@ -84,6 +116,30 @@ def _partition(codes, sae, cfg):
 def _engine_for(adapter) -> str:
     "The replay engine for this host: the fast cached replays where the family supports them, else whole-passage forwards."
     return 'fast' if getattr(adapter, 'fast_replay', True) else 'reference'
+
+def replacement_step(adapter, # host adapter
+                     sae, # SAE of `cell`
+                     cell:Cell, # the cell
+                     passages:torch.Tensor, # [n, T] held-out token ids (those `codes` encode)
+                     codes, # `encode_cell` of them
+                     part:dict, # `partition_cell` of them (its registers feed pool='registers'; its classes go into the records)
+                     cfg:EvalConfig, # settings
+                     meta:dict|None=None, # checkpoint meta
+                     firings:list|None=None, # given firings (default: chosen from the pool by `select_firings`)
+                    ) -> tuple:
+    "(firings, records) of the replacement test under `cfg`; every record stamped with protocol, pool and the atom's class."
+    if firings is None:
+        if cfg.pool == 'registers' and not part['registers']:
+            raise ValueError(f"pool='registers' but the partition of cell L{cell.layer} H{cell.head} found no register atom"
+                             + (f" ({part['skipped']})" if part.get('skipped') else '') + "; use pool='all'")
+        sel = dict(atoms=part['registers'], by='active') if cfg.pool == 'registers' else {}
+        firings = select_firings(codes, cfg.max_per_atom, cfg.max_per_passage, cfg.horizon, cfg.first_read, cfg.seed, **sel)
+    recs = replacement_records(adapter, sae, cell, passages, firings=firings, amplitude=cfg.amplitude, what=cfg.what,
+                               first_read=cfg.first_read, horizon=cfg.horizon, kl_direction=cfg.kl_direction, seed=cfg.seed, meta=meta,
+                               engine=_engine_for(adapter), random_arm=cfg.random_arm)
+    cls = {r['atom']: r['cls'] for r in part['atoms'] if 'cls' in r}
+    for r in recs: r.update(cls=cls.get(r['atom']), protocol=cfg.protocol, pool=cfg.pool)
+    return firings, recs
 
 @torch.no_grad()
 def evaluate_cell(adapter, # host adapter of the model
@@ -118,17 +174,13 @@ def evaluate_cell(adapter, # host adapter of the model
                fire_counts=fc, n_alive=int((fc > 0).sum()), n_dead=int((fc == 0).sum()),
                l0=float((codes.values > 0).sum(1).float().mean()))
     # partition
-    t1 = time.time(); part = _partition(codes, sae, cfg); sec['partition'] = _t(t1)
+    t1 = time.time(); part = partition_cell(codes, sae, cfg); sec['partition'] = _t(t1)
     if part.get('skipped'): skipped['partition'] = part['skipped']
     out['partition'] = part
     cls = {r['atom']: r['cls'] for r in part['atoms'] if 'cls' in r}
     # replacement test
     t1 = time.time()
-    firings = select_firings(codes, cfg.max_per_atom, cfg.max_per_passage, cfg.horizon, cfg.first_read, cfg.seed)
-    recs = replacement_records(adapter, sae, cell, passages, firings=firings, amplitude=cfg.amplitude, what=cfg.what,
-                               first_read=cfg.first_read, horizon=cfg.horizon, kl_direction=cfg.kl_direction, seed=cfg.seed, meta=meta,
-                               engine=_engine_for(adapter))
-    for r in recs: r['cls'] = cls.get(r['atom'])
+    firings, recs = replacement_step(adapter, sae, cell, passages, codes, part, cfg, meta)
     out['replacement'] = dict(records=recs, summary=stats.replacement_summary(recs, cfg.n_resamples, cfg.n_permutations, cfg.seed))
     wins = [int(r['kl_atom'] < r['kl_delete']) for r in recs]
     cosd = {r['atom']: r['cosine'] for r in part['atoms']}
@@ -145,7 +197,10 @@ def evaluate_cell(adapter, # host adapter of the model
         t1 = time.time()
         mn = recs if cfg.amplitude == 'matched_norm' else replacement_records(
             adapter, sae, cell, passages, firings=firings, amplitude='matched_norm', what='write', first_read=cfg.first_read,
-            kl_direction=cfg.kl_direction, seed=cfg.seed, meta=meta, engine=_engine_for(adapter))
+            kl_direction=cfg.kl_direction, seed=cfg.seed, meta=meta, engine=_engine_for(adapter), random_arm=cfg.random_arm)
+        if mn is not recs:
+            mp = dataclasses.replace(cfg, amplitude='matched_norm', what='write', horizon=1, protocol=None).protocol
+            for r in mn: r['protocol'] = mp
         fl = flat_svd_records(adapter, flat_sae, cell, passages, firings, first_read=cfg.first_read, kl_direction=cfg.kl_direction, seed=cfg.seed,
                               engine=_engine_for(adapter))
         row = lambda rs: dict(n=len(rs), win=stats.win_rate([r['kl_atom'] for r in rs], [r['kl_delete'] for r in rs]),
@@ -209,11 +264,11 @@ def sweep_heads(adapter, # host adapter
     rows, all_recs = [], []
     for h in sorted(saes):
         codes = encode_cell(adapter, saes[h], Cell(layer, h), passages, skip_first=cfg.skip_first)
-        try: fs = select_firings(codes, cfg.max_per_atom, cfg.max_per_passage, cfg.horizon, cfg.first_read, cfg.seed)
-        except ValueError as e: rows.append(dict(head=h, n=0, skipped=str(e))); continue
-        recs = replacement_records(adapter, saes[h], Cell(layer, h), passages, firings=fs, amplitude=cfg.amplitude, what=cfg.what,
-                                   first_read=cfg.first_read, horizon=cfg.horizon, kl_direction=cfg.kl_direction, seed=cfg.seed,
-                                   engine=_engine_for(adapter))
+        part = partition_cell(codes, saes[h], cfg) if cfg.pool == 'registers' else dict(atoms=[], registers=[])
+        try: _, recs = replacement_step(adapter, saes[h], Cell(layer, h), passages, codes, part, cfg)
+        except ValueError as e:
+            if not str(e).startswith(('no firings', "pool='registers'")): raise
+            rows.append(dict(head=h, n=0, skipped=str(e))); continue
         a, d, r = ([x[f'kl_{arm}'] for x in recs] for arm in ('atom', 'delete', 'random'))
         w = stats.win_rate(a, d)
         rows.append(dict(head=h, n=len(recs), n_alive=int((codes.fire_counts() > 0).sum()), rate=w['rate'], ci_lo=w['ci_lo'], ci_hi=w['ci_hi'],
@@ -245,7 +300,7 @@ def partition_seeds(adapter, # host adapter
     rows, atoms = [], []
     for i, s in enumerate(saes):
         codes = encode_cell(adapter, s, cell, passages, skip_first=cfg.skip_first)
-        p = _partition(codes, s, cfg)
+        p = partition_cell(codes, s, cfg)
         alive = codes.alive()
         atoms.append(s.atoms(torch.as_tensor(alive)).flatten(1).float().cpu().numpy())
         mix = p['mixture']
@@ -276,7 +331,8 @@ def table2_markdown(rows:list, # (label, evaluate_cell result) pairs
 
 def _settings_md(ev):
     c = ev['config']
-    return (f"Settings: amplitude `{c['amplitude']}`, replaced `{c['what']}`, first_read `{c['first_read']}`, KL `{c['kl_direction']}` at "
+    return (f"Settings (protocol `{c.get('protocol', 'ours')}`): amplitude `{c['amplitude']}`, random arm `{c.get('random_arm', 'gaussian')}`, "
+            f"firing pool `{c.get('pool', 'all')}`, replaced `{c['what']}`, first_read `{c['first_read']}`, KL `{c['kl_direction']}` at "
             f"the first output that reads the edit; ≤ {c['max_per_atom']} firings per atom used and ≤ {c['max_per_passage']} per passage; "
             f"{ev['n_passages']} held-out passages of {ev['seq_len']} tokens, positions ≥ {c['skip_first']} ({ev['n_states']} states).")
 

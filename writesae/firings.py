@@ -161,16 +161,27 @@ def null_alignment(codes:CellCodes, # from `encode_cell`
     return np.median(c, axis=1)
 
 # %% ../nbs/15_firings.ipynb
+def _candidates(codes, ok, atoms, by):
+    "(rows of `codes`, selecting atom or -1) in passage, position (then `atoms`) order."
+    idx = ok.nonzero()[:, 0]
+    idx = idx[torch.argsort(codes.passage[idx] * (codes.seq_len + 1) + codes.position[idx], stable=True)]
+    if atoms is None or by == 'used': return idx, torch.full_like(idx, -1)
+    act = ((codes.indices[idx][:, :, None] == atoms[None, None]) & (codes.values[idx][:, :, None] > 0)).any(1)  # [rows, atoms]
+    r, a = act.nonzero(as_tuple=True)
+    return idx[r], atoms[a]
+
 def select_firings(codes:CellCodes, # from `encode_cell`
-                   max_per_atom:int|None=None, # cap of firings per atom used
+                   max_per_atom:int|None=None, # cap of firings per atom used (per selecting atom with by='active')
                    max_per_passage:int|None=None, # cap of firings per passage
                    horizon:int=1, # outputs read after the edit
                    first_read:str='same', # 'same' or 'next'
                    seed:int=0, # seed of the random choice under the caps
-                   atoms=None, # only positions whose atom used is in this set (None: all)
+                   atoms=None, # only positions whose atom used is in this set (by='used') or where one of them fires (by='active'); None: all
+                   by:str='used', # 'used': filter on the atom used; 'active': select by any active atom of `atoms` (recorded as selected_by)
                   ) -> list:
-    "Firings (passage, position, atom used, code) for `substitution.replacement_records`, capped and seeded."
+    "Firings (passage, position, atom used, code, selected_by) for `substitution.replacement_records`, capped and seeded."
     if first_read not in FIRST_READS: raise ValueError(f"first_read {first_read!r} not valid; valid: {FIRST_READS}")
+    if by not in ('used', 'active'): raise ValueError(f"by {by!r} not valid; valid: ('used', 'active')")
     if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1: raise ValueError(f"horizon {horizon!r} must be an int >= 1")
     for name, cap in (('max_per_atom', max_per_atom), ('max_per_passage', max_per_passage)):
         if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1): raise ValueError(f"{name} {cap!r} must be None or an int >= 1")
@@ -181,18 +192,19 @@ def select_firings(codes:CellCodes, # from `encode_cell`
         atoms = torch.as_tensor(np.asarray(list(atoms), dtype=np.int64))
         bad = atoms[(atoms < 0) | (atoms >= codes.n_features)]
         if len(bad): raise ValueError(f"atom {int(bad[0])} out of range (0..{codes.n_features - 1})")
-        ok &= torch.isin(atom, atoms)
-    idx = ok.nonzero()[:, 0]
-    idx = idx[torch.argsort(codes.passage[idx] * (codes.seq_len + 1) + codes.position[idx], stable=True)]
+        if by == 'used': ok &= torch.isin(atom, atoms)
+    idx, sel = _candidates(codes, ok, atoms, by)
     if len(idx) == 0:
         raise ValueError(f"no firings in cell L{codes.cell.layer} H{codes.cell.head} over {codes.n_passages} passages "
                          f"(positions up to {codes.seq_len - W}); use more passages")
     order = torch.randperm(len(idx), generator=torch.Generator().manual_seed(seed)).tolist()
-    per_atom, per_passage, out = defaultdict(int), defaultdict(int), []
+    per_atom, per_passage, seen, out = defaultdict(int), defaultdict(int), set(), []
     for j in order:
-        i = int(idx[j]); a, p = int(atom[i]), int(codes.passage[i])
-        if max_per_atom is not None and per_atom[a] >= max_per_atom: continue
+        i, s = int(idx[j]), int(sel[j]); a, p = int(atom[i]), int(codes.passage[i])
+        key = a if s < 0 else s
+        if i in seen: continue
+        if max_per_atom is not None and per_atom[key] >= max_per_atom: continue
         if max_per_passage is not None and per_passage[p] >= max_per_passage: continue
-        per_atom[a] += 1; per_passage[p] += 1
-        out.append(dict(passage=p, position=int(codes.position[i]), atom=a, code=float(code[i]), selected_by=None))
+        per_atom[key] += 1; per_passage[p] += 1; seen.add(i)
+        out.append(dict(passage=p, position=int(codes.position[i]), atom=a, code=float(code[i]), selected_by=None if s < 0 else s))
     return sorted(out, key=lambda f: (f['passage'], f['position']))

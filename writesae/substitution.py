@@ -15,9 +15,9 @@ from .hosts import Cell, Edit, as_cell, FIRST_READS
 from . import stats
 
 # %% auto 0
-__all__ = ['AMPLITUDES', 'WHATS', 'ENGINES', 'KL_DIRECTIONS', 'ARMS', 'check_sae_for_cell', 'find_firings', 'random_rank_r',
-           'random_arm_seed', 'kl_terms', 'ArmKLs', 'replay_patched', 'decoder_blocks', 'skip_blocks', 'shared_prefix',
-           'replacement_records', 'replacement_test']
+__all__ = ['AMPLITUDES', 'WHATS', 'ENGINES', 'KL_DIRECTIONS', 'ARMS', 'RANDOM_ARMS', 'check_sae_for_cell', 'find_firings',
+           'random_rank_r', 'random_arm_seed', 'nonfiring_atom', 'kl_terms', 'ArmKLs', 'replay_patched',
+           'decoder_blocks', 'skip_blocks', 'shared_prefix', 'replacement_records', 'replacement_test']
 
 # %% ../nbs/12_substitution.ipynb
 AMPLITUDES = ('coefficient', 'matched_norm')
@@ -152,26 +152,46 @@ def random_rank_r(d_k:int, d_v:int, rank:int, generator:torch.Generator) -> Tens
     M = k.T @ v
     return M / M.norm()
 
+RANDOM_ARMS = ('gaussian', 'nonfiring_atom')
+
 def random_arm_seed(seed:int, cell, passage:int, position:int, atom:int|None=None) -> int:
     "The seed of the random arm of one firing: a hash of (seed, cell, passage, position, atom), so no two cells or firings share one."
     c = as_cell(cell)
     key = f'{seed}|{c.layer}|{c.head}|{passage}|{position}|{atom}'.encode()
     return int.from_bytes(hashlib.sha256(key).digest()[:8], 'little') >> 1
 
-def _arm_matrices(sae, cs, firings, amplitude, what, seed, cell, rank):
+def nonfiring_atom(n_features:int, # dictionary size
+                   active, # atom ids active (nonzero code) at the state
+                   generator:torch.Generator, # the firing's generator (seeded by `random_arm_seed`)
+                  ) -> int:
+    "An atom drawn uniformly among the dictionary's atoms whose code is zero at the state (alive or dead)."
+    mask = torch.ones(n_features, dtype=torch.bool); mask[torch.as_tensor(list(active), dtype=torch.long)] = False
+    cand = mask.nonzero()[:, 0]
+    if len(cand) == 0: raise ValueError(f"every one of the {n_features} atoms is active at this state; no non-firing atom to draw")
+    return int(cand[torch.randint(len(cand), (1,), generator=generator)])
+
+def _random_matrices(sae, firings, vals, idx, random_arm, seed, cell, rank):
+    "Per firing a unit-norm random matrix and the atom it is (None for the Gaussian arm)."
+    gens = [torch.Generator().manual_seed(random_arm_seed(seed, cell, f['passage'], f['position'])) for f in firings]
+    if random_arm == 'gaussian': return torch.stack([random_rank_r(sae.d_k, sae.d_v, rank, g) for g in gens]), [None] * len(firings)
+    ids = [nonfiring_atom(sae.n_features, idx[i][vals[i] > 0].tolist(), g) for i, g in enumerate(gens)]
+    with torch.no_grad(): R = sae.atoms(torch.tensor(ids, device=sae.b_enc.device)).float().cpu()
+    return R / R.flatten(1).norm(dim=1).clamp_min(1e-30)[:, None, None], ids
+
+def _arm_matrices(sae, cs, firings, amplitude, what, seed, cell, rank, random_arm='gaussian'):
     "Per firing: the replaced quantity X [n,d_k,d_v] and the atom / random matrices, plus record fields."
     S, X = cs['S'].float().cpu(), cs[what].float().cpu()  # arms are built on the CPU; the engines move them to the model
-    used, code, _, _ = _codes(sae, S)
+    used, code, vals, idx = _codes(sae, S)
     with torch.no_grad(): A = sae.atoms(used).float().cpu()
     used, code = used.cpu(), code.float().cpu()
     a_norm = A.flatten(1).norm(dim=1)
     if amplitude == 'coefficient': M_atom = code[:, None, None].float() * A
     else: M_atom = (X.flatten(1).norm(dim=1) / a_norm)[:, None, None] * A
-    M_rand = torch.stack([random_rank_r(sae.d_k, sae.d_v, rank, torch.Generator().manual_seed(random_arm_seed(seed, cell, f['passage'], f['position'])))
-                          for f in firings])
+    M_rand, rand_atom = _random_matrices(sae, firings, vals.cpu(), idx.cpu(), random_arm, seed, cell, rank)
     M_rand = M_rand * M_atom.flatten(1).norm(dim=1)[:, None, None]
     cos = (A * X).flatten(1).sum(1) / (a_norm * X.flatten(1).norm(dim=1)).clamp_min(1e-30)
-    info = dict(atom=used, code=code, replaced_norm=X.flatten(1).norm(dim=1), atom_arm_norm=M_atom.flatten(1).norm(dim=1), cos=cos)
+    info = dict(atom=used, code=code, replaced_norm=X.flatten(1).norm(dim=1), atom_arm_norm=M_atom.flatten(1).norm(dim=1), cos=cos,
+                random_atom=rand_atom, random_arm_norm=M_rand.flatten(1).norm(dim=1))
     return X, M_atom, M_rand, info
 
 def _arm_edits(what, X, M_atom, M_rand):
@@ -531,6 +551,7 @@ def replacement_records(adapter, # host adapter of the model (`host_for(model)`)
                         max_per_atom:int|None=None, # selection cap per atom
                         max_per_passage:int|None=None, # selection cap per passage
                         seed:int=0, # seed of the selection and of the random arm
+                        random_arm:str='gaussian', # 'gaussian' (random rank-r matrix) or 'nonfiring_atom' (an atom of this SAE not active at S_t)
                         batch_size:int=96, # replay rows (firings x arms) per forward of the fast engine
                         meta:dict|None=None, # checkpoint meta, when the SAE is passed as an object
                        ) -> list:
@@ -540,7 +561,8 @@ def replacement_records(adapter, # host adapter of the model (`host_for(model)`)
         meta = load_meta(sae).get('meta') if meta is None else meta
         sae = load_sae(sae)
     for name, value, valid in [('amplitude', amplitude, AMPLITUDES), ('what', what, WHATS), ('first_read', first_read, FIRST_READS),
-                               ('engine', engine, ENGINES), ('kl_direction', kl_direction, KL_DIRECTIONS)]: _check_choice(name, value, valid)
+                               ('engine', engine, ENGINES), ('kl_direction', kl_direction, KL_DIRECTIONS),
+                               ('random_arm', random_arm, RANDOM_ARMS)]: _check_choice(name, value, valid)
     if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1: raise ValueError(f"horizon {horizon!r} must be an int >= 1")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1: raise ValueError(f"batch_size {batch_size!r} must be an int >= 1")
     cell = check_sae_for_cell(adapter, sae, cell, meta)
@@ -555,7 +577,7 @@ def replacement_records(adapter, # host adapter of the model (`host_for(model)`)
     else: _check_firings(firings, n, T, W)
     if not firings: raise ValueError(f"no firings given for cell L{cell.layer} H{cell.head}")
     settings = dict(amplitude=amplitude, what=what, first_read=first_read, horizon=horizon, kl_direction=kl_direction,
-                    engine=engine, seed=seed, family=adapter.family)
+                    engine=engine, seed=seed, random_arm=random_arm, family=adapter.family)
     by_passage = defaultdict(list)
     for f in firings: by_passage[f['passage']].append(f)
     records, d = [], 0 if kl_direction == 'patched_base' else 1
@@ -564,14 +586,15 @@ def replacement_records(adapter, # host adapter of the model (`host_for(model)`)
         ids = passages[p:p + 1].to(adapter.device)
         positions = [f['position'] for f in fs]
         cs, base = _firing_states(adapter, ids, cell, positions, engine)
-        X, M_atom, M_rand, info = _arm_matrices(sae, cs, fs, amplitude, what, seed, cell, adapter.write_rank)
+        X, M_atom, M_rand, info = _arm_matrices(sae, cs, fs, amplitude, what, seed, cell, adapter.write_rank, random_arm)
         kind, mats = _arm_edits(what, X, M_atom, M_rand)
         if engine == 'fast': kls = _fast_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon, base, batch_size)
         else: kls = _reference_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon)
         for i, f in enumerate(fs):
             r = dict(passage=p, position=f['position'], layer=cell.layer, head=cell.head, atom=int(info['atom'][i]),
                      code=float(info['code'][i]), selected_by=f.get('selected_by'), write_norm=float(info['replaced_norm'][i]),
-                     atom_arm_norm=float(info['atom_arm_norm'][i]), cos_atom_write=float(info['cos'][i]))
+                     atom_arm_norm=float(info['atom_arm_norm'][i]), cos_atom_write=float(info['cos'][i]),
+                     random_atom=info['random_atom'][i], random_arm_norm=float(info['random_arm_norm'][i]))
             r.update(_kl_fields(kls, i, d))
             if first_read == 'next': r['decay_first_read'] = float(cs['decay_next'][i])
             r.update(settings)
