@@ -294,7 +294,9 @@ def jvp_shift(adapter, # host adapter (`writesae.hosts.host_for`) or anything wi
         raise ValueError(f"read positions {pos.tolist()} must lie in t0..T-1 = {t0}..{ids.shape[-1] - 1}")
     toks = tokens.to(adapter.device)
     def logits(m): return adapter.forward(ids, [Edit(cell, int(t0), 'add', m)], first_read=first_read)[0][pos].gather(1, toks)
-    _, d = torch.func.jvp(logits, (torch.zeros_like(M),), (M,))
+    # PyTorch's fused CPU attention kernels have no forward-mode rule; the math kernel computes the same attention and has one
+    from torch.nn.attention import sdpa_kernel, SDPBackend
+    with sdpa_kernel(SDPBackend.MATH): _, d = torch.func.jvp(logits, (torch.zeros_like(M),), (M,))
     return d.detach().to(torch.promote_types(d.dtype, torch.float32))
 
 # %% ../nbs/13_closed_form.ipynb

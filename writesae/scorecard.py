@@ -31,7 +31,7 @@ CLAIMS = (
     Claim(8, 'JumpReLU partition', 'λ = 1e-5', '1,259 / 773 / 16 dead; .189 / .0018 (105x); L0 ≈ 1,142', 'writesae train --sparsity jumprelu, then evaluate'),
     Claim(9, 'τ and k sweeps', 'τ .02-.10; k 16 / 32 / 64', 'registers 243 / 235 / 222 / 221; reg/bun/null at k 16: 67/100/1,881, 32: 76/97/1,875, 64: 155/137/1,756', 'partition.fit_mixtures; tables.k_sweep'),
     Claim(10, 'exemplar atoms (Table 1)', 'F1335, F63, F53 (registers), F87 (bundle)', 'cos_v/cos_w .92/.42, .88/.63, .99/.74, .02/.01; fire rates 5.24, 2.69, .09, 15.9%', 'partition.atom_alignment'),
-    Claim(11, 'coefficient vs matched norm (F87)', 'one bundle atom', 'native norm KL 7.0e-3 vs delete 5.0e-4; top-1 swap on 7%; natural amplitude 93.3%', 'tables.amplitude_by_atom', True),
+    Claim(11, 'coefficient vs matched norm (F87)', 'one bundle atom', 'native norm KL 7.0e-3 vs delete 5.0e-4; top-1 swap on 7%; natural amplitude 93.3%', 'tables.amplitude_by_atom'),
     Claim(12, 'closed-form logit shift (Eq. 1)', '50 atoms x 4 ε', 'median R² .983 [IQR .977, .990], all > .95; rank 50 ≈ .05', 'closed_form.closed_form_test'),
     Claim(13, 'passage NLL after deleting registers', '20 passages', '+0.005 vs +0.226 bits/token (41.9x), 19/20', 'passage.deletion_nll_records'),
     Claim(14, 'erasure of one atom', 'F412, n = 150', 'median −0.116 [−.265, −.042], mean −.349, p = 1.07e-6; rank 68,485 → 77,444; non-firing p ≥ .15', 'interventions.erasure_experiment'),
@@ -345,8 +345,10 @@ def scorecard(views:list) -> list:
 def _settings(v:View) -> str:
     c = (v.ev or {}).get('config') or {}
     s = v.summary; sae = s.get('sae') or {}
+    tp = (v.ev or {}).get('train_positions')
+    on = f"final states of {tp['n_states']} windows of {tp['seq_len']} tokens" if tp else 'per-position states'
     return (f"**{v.label}**: {s.get('model')} ({v.family}), cell L{dig(s, 'cell', 'layer')} H{dig(s, 'cell', 'head')}; SAE {sae.get('variant')} "
-            f"{sae.get('n_features')} atoms, k = {sae.get('k')}, {sae.get('sparsity')}; protocol `{v.protocol}`: amplitude `{c.get('amplitude')}`, "
+            f"{sae.get('n_features')} atoms, k = {sae.get('k')}, {sae.get('sparsity')}, trained on {on}; protocol `{v.protocol}`: amplitude `{c.get('amplitude')}`, "
             f"random arm `{c.get('random_arm', 'gaussian')}`, first read `{c.get('first_read')}`, KL `{c.get('kl_direction')}`, pool `{c.get('pool', 'all')}`.")
 
 # %% ../nbs/25_scorecard.ipynb
