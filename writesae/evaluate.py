@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from .hosts import Cell, as_cell, FIRST_READS
 from .firings import encode_cell, firing_alignment, null_alignment, select_firings
-from .substitution import (replacement_records, check_sae_for_cell, _check_passages, AMPLITUDES, WHATS, KL_DIRECTIONS, RANDOM_ARMS)
+from .substitution import (replacement_records, check_sae_for_cell, check_token_passages, AMPLITUDES, WHATS, KL_DIRECTIONS, RANDOM_ARMS)
 from . import stats, partition
 from .closed_form import closed_form_test, atoms_of, summarize_closed_form, PREDICTORS
 from .passage import deletion_nll_records, deletion_summary, reconstruction_records, reconstruction_summary, flat_svd_records
@@ -156,7 +156,7 @@ def evaluate_cell(adapter, # host adapter of the model
     cfg = config or EvalConfig()
     cell = check_sae_for_cell(adapter, sae, cell, meta)
     if flat_sae is not None: check_sae_for_cell(adapter, flat_sae, cell)
-    passages = _check_passages(passages)
+    passages = check_token_passages(passages)
     n, T = passages.shape
     if cfg.skip_first >= T - cfg.horizon: raise ValueError(f"skip_first {cfg.skip_first} leaves no position to test in passages of {T} tokens")
     if head_saes is not None:
@@ -260,7 +260,7 @@ def sweep_heads(adapter, # host adapter
     cfg = config or EvalConfig()
     if not saes: raise ValueError("saes is empty; give {head: SAE} for the heads to sweep")
     for h, s in saes.items(): check_sae_for_cell(adapter, s, Cell(layer, h))
-    passages = _check_passages(passages)
+    passages = check_token_passages(passages)
     rows, all_recs = [], []
     for h in sorted(saes):
         codes = encode_cell(adapter, saes[h], Cell(layer, h), passages, skip_first=cfg.skip_first)
@@ -296,7 +296,7 @@ def partition_seeds(adapter, # host adapter
     cfg = config or EvalConfig()
     if len(saes) < 2: raise ValueError(f"saes holds {len(saes)} SAE(s); seed stability needs at least 2")
     for s in saes: check_sae_for_cell(adapter, s, cell)
-    passages = _check_passages(passages)
+    passages = check_token_passages(passages)
     rows, atoms = [], []
     for i, s in enumerate(saes):
         codes = encode_cell(adapter, s, cell, passages, skip_first=cfg.skip_first)

@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 from .hosts import Cell, as_cell, FIRST_READS
-from .substitution import check_sae_for_cell, _check_passages, _window
+from .substitution import check_sae_for_cell, check_token_passages, read_window
 
 # %% auto 0
 __all__ = ['CellCodes', 'encode_cell', 'write_alignment', 'firing_alignment', 'null_alignment', 'select_firings']
@@ -77,7 +77,7 @@ def encode_cell(adapter, # host adapter of the model
                ) -> CellCodes:
     "Capture `cell` over `passages` and encode every per-position state from `skip_first` on."
     cell = check_sae_for_cell(adapter, sae, cell, meta)
-    passages = _check_passages(passages)
+    passages = check_token_passages(passages)
     n, T = passages.shape
     if isinstance(skip_first, bool) or not isinstance(skip_first, int) or not 0 <= skip_first < T:
         raise ValueError(f"skip_first {skip_first!r} out of range (0..{T - 1})")
@@ -185,7 +185,7 @@ def select_firings(codes:CellCodes, # from `encode_cell`
     if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1: raise ValueError(f"horizon {horizon!r} must be an int >= 1")
     for name, cap in (('max_per_atom', max_per_atom), ('max_per_passage', max_per_passage)):
         if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1): raise ValueError(f"{name} {cap!r} must be None or an int >= 1")
-    W, _ = _window(first_read, horizon)
+    W, _ = read_window(first_read, horizon)
     atom, code = codes.used()
     ok = (code > 0) & (codes.position <= codes.seq_len - W)
     if atoms is not None:

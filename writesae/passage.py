@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from .hosts import Cell, Edit, as_cell
-from .substitution import check_sae_for_cell, random_rank_r, random_arm_seed, ARMS, KL_DIRECTIONS, ENGINES, _kl, _check_firings, _firing_states, _kl_fields, _fast_kls, _reference_kls
+from .substitution import check_sae_for_cell, random_rank_r, random_arm_seed, ARMS, KL_DIRECTIONS, ENGINES, check_token_passages, kl_pair, check_firings, firing_states, kl_fields, fast_kls, reference_kls
 
 # %% auto 0
 __all__ = ['nll_bits', 'passage_nll', 'atom_firings', 'deletion_edits', 'deletion_nll_records', 'deletion_summary',
@@ -51,11 +51,6 @@ def passage_nll(adapter, # host adapter of the model
     return float(nll_bits(logits, ids[0], start).mean())
 
 # %% ../nbs/14_passage.ipynb
-def _check_passages(passages):
-    if not isinstance(passages, Tensor) or passages.ndim != 2 or passages.dtype not in (torch.long, torch.int32) or 0 in passages.shape:
-        raise ValueError(f"passages must be a non-empty integer tensor [n, T]; got {getattr(passages, 'shape', type(passages))}")
-    return passages.long()
-
 def _check_atom_set(sae, atoms):
     atoms = [atoms] if isinstance(atoms, int) else list(atoms)
     if not atoms: raise ValueError("the atom set is empty; pass at least one atom id")
@@ -73,7 +68,7 @@ def atom_firings(adapter, # host adapter of the model
                 ) -> list:
     "Every firing (passage, position, atom, code) of `atoms` on the per-position states of `cell`."
     cell = check_sae_for_cell(adapter, sae, cell)
-    passages = _check_passages(passages)
+    passages = check_token_passages(passages)
     atoms = _check_atom_set(sae, atoms)
     out, wanted = [], torch.tensor(atoms)
     for p in range(passages.shape[0]):
@@ -125,7 +120,7 @@ def deletion_nll_records(adapter, # host adapter of the model
                         ) -> list:
     "One record per passage with firings: NLL (bits/token) unedited, with the atom firings removed, with random matched-norm removals."
     cell = check_sae_for_cell(adapter, sae, cell)
-    passages = _check_passages(passages)
+    passages = check_token_passages(passages)
     n, T = passages.shape
     if T < 2: raise ValueError(f"passages need >= 2 tokens; got {T}")
     _check_deletion_firings(firings, sae, n, T)
@@ -210,7 +205,7 @@ def reconstruction_records(adapter, # host adapter of the model
                            head_sets:dict|None=None, # {label: [heads]}; default single (head 0 or the dict's first), all, first_k
                           ) -> list:
     "One record per (passage, head set): suffix NLL (nats/token) unedited and with S_{P-1} of those heads replaced by its reconstruction."
-    passages = _check_passages(passages)
+    passages = check_token_passages(passages)
     n, T = passages.shape
     _check_prefix(prefix_len, T)
     hs = _head_saes(adapter, saes, layer)
@@ -279,14 +274,14 @@ def flat_svd_records(adapter, # host adapter of the model
                     ) -> list:
     "Replacement-test records for the flat+SVD baseline: KL of the baseline ('atom'), delete and random arms at each firing."
     cell = check_sae_for_cell(adapter, sae, cell)
-    passages = _check_passages(passages)
+    passages = check_token_passages(passages)
     if kl_direction not in KL_DIRECTIONS: raise ValueError(f"kl_direction {kl_direction!r} not valid; valid: {KL_DIRECTIONS}")
     if first_read not in ('same', 'next'): raise ValueError(f"first_read {first_read!r} not valid; valid: ('same', 'next')")
     if engine not in ENGINES: raise ValueError(f"engine {engine!r} not valid; valid: {ENGINES}")
     n, T = passages.shape
     off = 0 if first_read == 'same' else 1
     if not firings: raise ValueError("the firing set is empty")
-    _check_firings(firings, n, T, 1 + off)
+    check_firings(firings, n, T, 1 + off)
     by_p = defaultdict(list)
     for f in firings: by_p[f['passage']].append(f)
     d, recs = KL_DIRECTIONS.index(kl_direction), []
@@ -294,21 +289,21 @@ def flat_svd_records(adapter, # host adapter of the model
         fs = sorted(by_p[p], key=lambda f: f['position'])
         ids = passages[p:p + 1].to(adapter.device)
         positions = [f['position'] for f in fs]
-        cs, base = _firing_states(adapter, ids, cell, positions, engine)
+        cs, base = firing_states(adapter, ids, cell, positions, engine)
         S, X = cs['S'].float(), cs['write'].float()
         M = flat_svd_matrices(sae, S, X)
         xn = X.cpu().flatten(1).norm(dim=1)
         Rm = torch.stack([random_rank_r(sae.d_k, sae.d_v, adapter.write_rank, torch.Generator().manual_seed(random_arm_seed(seed, cell, p, t)))
                           for t in positions]) * xn[:, None, None]
         mats = torch.stack([M, torch.zeros_like(M), Rm, X.cpu()], 1)  # replace by 0 == delete the write; by X == identity (the floor)
-        if engine == 'fast': kls = _fast_kls(adapter, ids, cell, positions, 'replace', mats, first_read, 1, base, batch_size)
-        else: kls = _reference_kls(adapter, ids, cell, positions, 'replace', mats, first_read, 1)
+        if engine == 'fast': kls = fast_kls(adapter, ids, cell, positions, 'replace', mats, first_read, 1, base, batch_size)
+        else: kls = reference_kls(adapter, ids, cell, positions, 'replace', mats, first_read, 1)
         for i, f in enumerate(fs):
             t = f['position']
             r = dict(passage=p, position=t, layer=cell.layer, head=cell.head, atom=f.get('atom'), code=f.get('code'),
                      selected_by=f.get('selected_by'), write_norm=float(xn[i]), atom_arm_norm=float(M[i].norm()),
                      cos_atom_write=float((M[i] * X[i].cpu()).sum() / (M[i].norm() * xn[i]).clamp_min(1e-30)))
-            r.update(_kl_fields(kls, i, d))
+            r.update(kl_fields(kls, i, d))
             r.update(amplitude='matched_norm', what='write', first_read=first_read, horizon=1, kl_direction=kl_direction,
                      engine=engine, seed=seed, family=adapter.family, baseline='flat_svd')
             recs.append(r)

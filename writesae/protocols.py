@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from .hosts import Cell, as_cell
 from .evaluate import EvalConfig, PROTOCOLS, evaluate_cell, partition_cell, replacement_step
 from .firings import encode_cell, select_firings
-from .substitution import check_sae_for_cell, _check_passages
+from .substitution import check_sae_for_cell, check_token_passages
 from .train import TrainConfig, train_sae
 from . import stats
 
@@ -47,7 +47,7 @@ def final_states(adapter, # host adapter
                 ) -> dict:
     "The state of `cell` after the last token of each passage: states [n, d_k, d_v] (fp32), passage [n], position [n] (all T-1)."
     cell = adapter.check_cell(as_cell(cell))
-    passages = _check_passages(passages)
+    passages = check_token_passages(passages)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1: raise ValueError(f"batch_size {batch_size!r} must be an int >= 1")
     n, T = passages.shape
     out = []
@@ -70,7 +70,7 @@ def replacement_only(adapter, # host adapter
     "The replacement test alone, as in `evaluate_cell`: config, counts, partition sizes, firings, records and their summary."
     cfg = config or EvalConfig()
     cell = check_sae_for_cell(adapter, sae, cell)
-    passages = _check_passages(passages)
+    passages = check_token_passages(passages)
     codes = codes if codes is not None else encode_cell(adapter, sae, cell, passages, skip_first=cfg.skip_first)
     part = part if part is not None else partition_cell(codes, sae, cfg)
     fs, recs = replacement_step(adapter, sae, cell, passages, codes, part, cfg, firings=firings)
@@ -93,7 +93,7 @@ def paper_code_evaluation(adapter, # host adapter
                          ) -> dict:
     "Train an SAE on final states only and evaluate it under the released protocol; the result adds `train_positions` and `trained_sae`."
     cell = adapter.check_cell(as_cell(cell))
-    train_windows, eval_passages = _check_passages(train_windows), _check_passages(eval_passages)
+    train_windows, eval_passages = check_token_passages(train_windows), check_token_passages(eval_passages)
     if (sae_config.d_k, sae_config.d_v) != tuple(adapter.dims(cell)):
         raise ValueError(f"sae_config (d_k, d_v) = {(sae_config.d_k, sae_config.d_v)} does not match cell {(cell.layer, cell.head)} with {tuple(adapter.dims(cell))}")
     if groups is not None and len(groups) != len(train_windows): raise ValueError(f"groups has {len(groups)} entries for {len(train_windows)} windows")
@@ -138,7 +138,7 @@ def compare_settings(adapter, # host adapter
     base = dict(base or {})
     cfgs = {k: EvalConfig(**{**base, **v, 'pool': pool}) for k, v in settings.items()}  # bad fields fail here, before any work
     cell = check_sae_for_cell(adapter, sae, cell)
-    passages = _check_passages(passages)
+    passages = check_token_passages(passages)
     c0 = next(iter(cfgs.values()))
     codes = encode_cell(adapter, sae, cell, passages, skip_first=c0.skip_first)
     part = partition_cell(codes, sae, c0)

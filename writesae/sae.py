@@ -24,9 +24,9 @@ from .files import atomic_dir, atomic_file, temp_path, safetensors_bytes, tensor
 __all__ = ['SPARSITIES', 'CENTERS', 'ENCODER_INPUTS', 'SAE_VARIANTS', 'CONFIG_NAME', 'WEIGHTS_NAME', 'HUB_ID', 'SAEConfig',
            'register_variant', 'WriteSAEConfig', 'FlatSAEConfig', 'MatrixSAEConfig', 'TiedWriteSAEConfig',
            'BilinearFlatSAEConfig', 'SAECodes', 'SAEOutput', 'JumpReLUFn', 'StepFn', 'BilinearEncoderFn', 'SAE',
-           'reset_adam_moments', 'register_sae', 'WriteSAE', 'FlatSAE', 'MatrixSAE', 'BilinearFlatSAE', 'TiedWriteSAE',
-           'build_sae', 'atomic_save', 'load_state_checked', 'load_sae', 'load_meta', 'legacy_to_canonical',
-           'load_legacy_checkpoint']
+           'dense_to_sparse', 'reset_adam_moments', 'register_sae', 'WriteSAE', 'FlatSAE', 'MatrixSAE',
+           'BilinearFlatSAE', 'TiedWriteSAE', 'build_sae', 'atomic_save', 'load_state_checked', 'load_sae', 'load_meta',
+           'legacy_to_canonical', 'load_legacy_checkpoint']
 
 # %% ../nbs/02_sae.ipynb
 SPARSITIES = ('topk', 'batchtopk', 'jumprelu')
@@ -355,7 +355,7 @@ def pre_acts(self:SAE, S, check:bool=True):
     S = self._check_states(S, check)
     return self._pre_acts(S.reshape(S.shape[0], -1), self._encoder_shift()) + self.b_enc
 
-def _dense_to_sparse(act):
+def dense_to_sparse(act):
     "Non-zero entries of a dense (B, n_f) code tensor as padded (values, indices)."
     m = int((act != 0).sum(1).max()) if act.numel() else 0
     vals, idx = act.topk(m, dim=1)
@@ -387,11 +387,11 @@ def _sparsify(self:SAE, pre, update=False):
             return SAECodes(F.relu(vals), idx, pre)
         else:
             act = F.relu(pre) * (pre > self.threshold)
-        vals, idx = _dense_to_sparse(act)
+        vals, idx = dense_to_sparse(act)
         return SAECodes(vals, idx, pre)
     # jumprelu
     act = JumpReLUFn.apply(pre, self.log_threshold, float(self.bandwidth))
-    vals, idx = _dense_to_sparse(act)
+    vals, idx = dense_to_sparse(act)
     return SAECodes(vals, idx, pre)
 
 @patch
@@ -405,7 +405,7 @@ def decode(self:SAE, codes, bias:bool=True):
     if isinstance(codes, Tensor):
         if codes.ndim != 2 or codes.shape[1] != self.n_features:
             raise ValueError(f"dense codes have shape {tuple(codes.shape)}, expected (B, {self.n_features})")
-        vals, idx = _dense_to_sparse(codes)
+        vals, idx = dense_to_sparse(codes)
     else: vals, idx = codes.values, codes.indices
     out = self._decode_sparse(vals.to(self.b_enc.dtype), idx).reshape(-1, self.d_k, self.d_v)
     return out + self.b_dec if bias else out

@@ -15,9 +15,10 @@ from .hosts import Cell, Edit, as_cell, FIRST_READS
 from . import stats
 
 # %% auto 0
-__all__ = ['AMPLITUDES', 'WHATS', 'ENGINES', 'KL_DIRECTIONS', 'ARMS', 'RANDOM_ARMS', 'check_sae_for_cell', 'find_firings',
-           'random_rank_r', 'random_arm_seed', 'nonfiring_atom', 'kl_terms', 'ArmKLs', 'replay_patched',
-           'decoder_blocks', 'skip_blocks', 'shared_prefix', 'replacement_records', 'replacement_test']
+__all__ = ['AMPLITUDES', 'WHATS', 'ENGINES', 'KL_DIRECTIONS', 'ARMS', 'RANDOM_ARMS', 'check_sae_for_cell', 'check_token_passages',
+           'read_window', 'find_firings', 'random_rank_r', 'random_arm_seed', 'nonfiring_atom', 'kl_terms', 'kl_pair',
+           'ArmKLs', 'reference_kls', 'replay_patched', 'decoder_blocks', 'skip_blocks', 'shared_prefix', 'fast_kls',
+           'firing_states', 'kl_fields', 'check_firings', 'replacement_records', 'replacement_test']
 
 # %% ../nbs/12_substitution.ipynb
 AMPLITUDES = ('coefficient', 'matched_norm')
@@ -52,12 +53,13 @@ def check_sae_for_cell(adapter, # host adapter of the model
 def _check_choice(name, value, valid):
     if value not in valid: raise ValueError(f"{name} {value!r} not valid; valid: {valid}")
 
-def _check_passages(passages):
+def check_token_passages(passages):
+    "`passages` as a long tensor [n, T]; a one-line ValueError unless it is a non-empty integer tensor of two dims."
     if not isinstance(passages, Tensor) or passages.ndim != 2 or passages.dtype not in (torch.long, torch.int32) or passages.shape[0] == 0 or passages.shape[1] == 0:
         raise ValueError(f"passages must be a non-empty integer tensor [n, T]; got {getattr(passages, 'shape', type(passages))}")
     return passages.long()
 
-def _window(first_read, horizon):
+def read_window(first_read, horizon):
     "(tokens replayed from t, offset of the first output that reads the edit)."
     off = 0 if first_read == 'same' else 1
     return horizon + off, off
@@ -113,11 +115,11 @@ def find_firings(adapter, # host adapter of the model
                 ) -> list:
     "Firings (passage, position, atom used = largest code, code, selected_by) of `cell` in `passages`, capped and seeded."
     cell = check_sae_for_cell(adapter, sae, cell, meta)
-    passages = _check_passages(passages)
+    passages = check_token_passages(passages)
     atoms = _check_atoms(sae, atom)
     _check_choice('first_read', first_read, FIRST_READS)
     if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1: raise ValueError(f"horizon {horizon!r} must be an int >= 1")
-    W, _ = _window(first_read, horizon)
+    W, _ = read_window(first_read, horizon)
     T = passages.shape[1]
     if W > T: raise ValueError(f"horizon {horizon} with first_read={first_read!r} needs {W} positions; passages have {T}")
     cand = []
@@ -211,7 +213,7 @@ def kl_terms(logits_p:Tensor, logits_b:Tensor) -> tuple:
     md = (logits_p.double() - logits_b.double()).abs().amax(-1)
     return pb.clamp_min(0), bp.clamp_min(0), s_pb, s_bp, md  # a KL is >= 0; round-off can leave -1e-17
 
-def _kl(logits_p, logits_b):
+def kl_pair(logits_p, logits_b):
     "KL(p || b) and KL(b || p) over the last dim, in float64."
     return kl_terms(logits_p, logits_b)[:2]
 
@@ -223,9 +225,9 @@ class ArmKLs(NamedTuple):
 
 # %% ../nbs/12_substitution.ipynb
 @torch.no_grad()
-def _reference_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon):
+def reference_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon):
     "`ArmKLs` by whole-passage forwards: one baseline, one per firing and arm (mats [n, arms, d_k, d_v])."
-    W, off = _window(first_read, horizon)
+    W, off = read_window(first_read, horizon)
     base = adapter.forward(ids, first_read=first_read)[0]
     n, A = len(positions), mats.shape[1]
     kl, sens, md = torch.zeros(n, A, 2, horizon, dtype=torch.float64), torch.zeros(n, A, 2, horizon, dtype=torch.float64), torch.zeros(n, A, horizon, dtype=torch.float64)
@@ -461,10 +463,10 @@ def _grow_skipped(cache, L, B):
             layer.update(e, e)
 
 @torch.no_grad()
-def _fast_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon, base, batch_size=96, prefix=True):
+def fast_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon, base, batch_size=96, prefix=True):
     "`ArmKLs` from batched replays of layers >= L over positions t..t+W-1, one token per step, from the base pass's snapshots (`prefix`: attention through `shared_prefix`, else base keys copied per row)."
     model, L = adapter.model, cell.layer
-    W, off = _window(first_read, horizon)
+    W, off = read_window(first_read, horizon)
     T, dev = ids.shape[1], adapter.device
     own = base['record'] is not None  # the host replays itself (`replay_cache` / `replay_step`), else transformers caches
     attn = [] if own else [l for l, x in enumerate(base['cache'].layers) if not hasattr(x, 'conv_states')]
@@ -505,14 +507,14 @@ def _fast_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon, ba
     return ArmKLs(kl.reshape(n, A, 2, horizon), sens.reshape(n, A, 2, horizon), md.reshape(n, A, horizon))
 
 # %% ../nbs/12_substitution.ipynb
-def _firing_states(adapter, ids, cell, positions, engine):
+def firing_states(adapter, ids, cell, positions, engine):
     "(S_t, write, update at `positions`, base pass or None): from the fast engine's base pass, or a whole-passage capture."
     if engine == 'fast':
         base = _base_pass(adapter, ids, cell, positions)
         return base['cs'], base
     return _at_positions(adapter, ids, cell, positions), None
 
-def _kl_fields(res:ArmKLs, i:int, d:int) -> dict:
+def kl_fields(res:ArmKLs, i:int, d:int) -> dict:
     "Record fields of firing i: kl_<arm> in direction d, both directions, horizon means when H > 1; with an identity arm, the floors."
     kls, r = res.kl[i], {}
     for a, arm in enumerate(ARMS):
@@ -526,7 +528,8 @@ def _kl_fields(res:ArmKLs, i:int, d:int) -> dict:
         r['below_floor'] = abs(r['kl_atom'] - r['kl_delete']) <= r['floor_atom'] + r['floor_delete']
     return r
 
-def _check_firings(firings, n, T, W):
+def check_firings(firings, n, T, W):
+    "Each firing is a dict with an int passage in 0..n-1 and position in 0..T-W; a one-line TypeError / ValueError otherwise."
     for f in firings:
         if not isinstance(f, dict) or 'passage' not in f or 'position' not in f:
             raise TypeError(f"a firing must be a dict with 'passage' and 'position'; got {f!r}")
@@ -566,15 +569,15 @@ def replacement_records(adapter, # host adapter of the model (`host_for(model)`)
     if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1: raise ValueError(f"horizon {horizon!r} must be an int >= 1")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1: raise ValueError(f"batch_size {batch_size!r} must be an int >= 1")
     cell = check_sae_for_cell(adapter, sae, cell, meta)
-    passages = _check_passages(passages)
+    passages = check_token_passages(passages)
     _check_atoms(sae, atom)
     n, T = passages.shape
-    W, _ = _window(first_read, horizon)
+    W, _ = read_window(first_read, horizon)
     if W > T: raise ValueError(f"horizon {horizon} with first_read={first_read!r} needs {W} positions; passages have {T}")
     if firings is None:
         firings = find_firings(adapter, sae, cell, passages, atom=atom, max_per_atom=max_per_atom, max_per_passage=max_per_passage,
                                horizon=horizon, first_read=first_read, seed=seed, meta=meta)
-    else: _check_firings(firings, n, T, W)
+    else: check_firings(firings, n, T, W)
     if not firings: raise ValueError(f"no firings given for cell L{cell.layer} H{cell.head}")
     settings = dict(amplitude=amplitude, what=what, first_read=first_read, horizon=horizon, kl_direction=kl_direction,
                     engine=engine, seed=seed, random_arm=random_arm, family=adapter.family)
@@ -585,17 +588,17 @@ def replacement_records(adapter, # host adapter of the model (`host_for(model)`)
         fs = sorted(by_passage[p], key=lambda f: f['position'])
         ids = passages[p:p + 1].to(adapter.device)
         positions = [f['position'] for f in fs]
-        cs, base = _firing_states(adapter, ids, cell, positions, engine)
+        cs, base = firing_states(adapter, ids, cell, positions, engine)
         X, M_atom, M_rand, info = _arm_matrices(sae, cs, fs, amplitude, what, seed, cell, adapter.write_rank, random_arm)
         kind, mats = _arm_edits(what, X, M_atom, M_rand)
-        if engine == 'fast': kls = _fast_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon, base, batch_size)
-        else: kls = _reference_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon)
+        if engine == 'fast': kls = fast_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon, base, batch_size)
+        else: kls = reference_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon)
         for i, f in enumerate(fs):
             r = dict(passage=p, position=f['position'], layer=cell.layer, head=cell.head, atom=int(info['atom'][i]),
                      code=float(info['code'][i]), selected_by=f.get('selected_by'), write_norm=float(info['replaced_norm'][i]),
                      atom_arm_norm=float(info['atom_arm_norm'][i]), cos_atom_write=float(info['cos'][i]),
                      random_atom=info['random_atom'][i], random_arm_norm=float(info['random_arm_norm'][i]))
-            r.update(_kl_fields(kls, i, d))
+            r.update(kl_fields(kls, i, d))
             if first_read == 'next': r['decay_first_read'] = float(cs['decay_next'][i])
             r.update(settings)
             records.append(r)

@@ -374,8 +374,8 @@ class DataParallel:
                     if int(sae.threshold_updates) == 0: sae.threshold.copy_(low[0])
                     else: sae.threshold.mul_(c.threshold_momentum).add_((1 - c.threshold_momentum) * low[0])
                     sae.threshold_updates += 1
-        from writesae.sae import SAECodes, _dense_to_sparse
-        vals, idx = _dense_to_sparse(act)
+        from writesae.sae import SAECodes, dense_to_sparse
+        vals, idx = dense_to_sparse(act)
         return SAECodes(vals, idx, pre)
 
 def _data_parallel(cfg, sae):
