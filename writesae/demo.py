@@ -290,7 +290,7 @@ def _evaluate(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, train_p
     if 'baseline' in ev: rep.records['flat_svd'] = ev['baseline']['records']
     if sw: rep.records['heads_sweep'] = sw['records']
     if cfg.presets: _presets(rep, summary, cfg, adapter, cell, sae, train_p, eval_p, ev, progress)
-    if cfg.diagnostics: _diagnostics(rep, summary, cfg, adapter, cell, sae, eval_p, ev, sw)
+    if cfg.diagnostics: _diagnostics(rep, summary, cfg, adapter, cell, sae, eval_p, ev, sw, head_saes, train_p)
     if cfg.tables and S_eval is not None: _tables(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, S_eval, eval_p, progress)
     return ev
 
@@ -335,14 +335,22 @@ def _presets(rep, summary, cfg, adapter, cell, sae, train_p, eval_p, ev, progres
     summary['seconds']['presets'] = time.time() - t0
 
 # %% ../nbs/07_demo.ipynb
-def _diagnostics(rep, summary, cfg, adapter, cell, sae, eval_p, ev, sw):
-    "Where the replacement test wins on this cell (feature bins, by head from the sweep, multi-step); adds its sections."
+def _diagnostics(rep, summary, cfg, adapter, cell, sae, eval_p, ev, sw, head_saes=None, train_p=None):
+    "Where the replacement test wins on this cell (feature bins, by head from the sweep, multi-step), and which head each cell rule picks."
     from writesae import diagnostics as D
     t0 = time.time()
     dg = D.run_diagnostics(adapter, sae, cell, eval_p, ev['replacement']['records'], cfg.diagnostics_settings(),
                            head_records=sw['records'] if sw else None)
     D.add_diagnostics(rep, dg)
     summary['diagnostics'] = D.diagnostics_summary(dg)
+    if head_saes and train_p is not None:  # the rules read the sweep's per-head SAEs on training-split passages only, never a test outcome
+        picks = {r: D.pick_cell(adapter, r, cell.layer, saes=head_saes, passages=train_p[:16], skip_first=cfg.skip_first)[1] for r in ('lowest_fvu', 'most_alive')}
+        summary['cell_rule'] = dict(rule='fixed', head=cell.head, alternatives={r: dict(head=p['head'], why=p['why']) for r, p in picks.items()})
+        rep.add('Which cell this report shows',
+                f"This report shows head {cell.head} of layer {cell.layer} by the rule `fixed` (`DemoConfig.head`). The other rules of "
+                "`writesae.diagnostics.pick_cell`, which score each head's sweep SAE on training-split passages and never look at a test "
+                "outcome, would pick: " + '; '.join(f"`{r}`: {p['why']}" for r, p in picks.items()) + '. The all-heads rows above give each '
+                "head's own replacement test.")
     summary['seconds']['diagnostics'] = time.time() - t0
 
 def _tables(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, S_eval, eval_p, progress):
