@@ -7,7 +7,7 @@ The output folder is written as one unit (a temporary folder beside it, then one
 wrote before (it holds the marker file `.writesae-docs`) is replaced, with --force. Quarto, nbdev's own docs builder,
 cannot be installed from the package registries, so this uses nbconvert.
 """
-import argparse, html, json, os, re, shutil, sys, tempfile
+import argparse, html, json, os, re, shutil, sys, tempfile, warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,8 @@ def build(out:Path, force:bool=False) -> Path:
     try:
         rows, n_out = [], 0
         for i, p in enumerate(nbs):
-            nb = nbformat.read(p, as_version=4)
+            with warnings.catch_warnings():  # nbdev_clean saves notebooks without cell ids; nbformat adds them and warns
+                warnings.simplefilter('ignore'); nb = nbformat.read(p, as_version=4)
             title, summary = title_and_summary(nb, p.stem)
             n_out += any(c.get('outputs') for c in nb.cells if c.cell_type == 'code')
             body, _ = ex.from_notebook_node(nb, resources={'metadata': {'name': title}})
