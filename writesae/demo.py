@@ -311,7 +311,7 @@ def _presets(rep, summary, cfg, adapter, cell, sae, train_p, eval_p, ev, progres
     t0 = time.time()
     T = train_p.shape[1]; stride = cfg.preset_stride or max(1, T // 8)
     wins, starts = P.stream_windows(train_p.reshape(-1), T, stride)
-    base = {k: v for k, v in {'seed': cfg.seed, **cfg.eval_config, 'skip_first': cfg.skip_first}.items() if k not in ('cf_t0',)}
+    base = {'seed': cfg.seed, **cfg.eval_config, 'skip_first': cfg.skip_first}
     results = {'ours (main SAE)': ev}
     sc = SAE_VARIANTS[cfg.variant](d_k=sae.d_k, d_v=sae.d_v, n_features=cfg.n_features, k=cfg.k, seed=cfg.seed)
     tc = TrainConfig(lr=cfg.lr, lr_min=cfg.lr / 10, batch_size=cfg.batch_size, steps=cfg.steps, seed=cfg.seed, progress=False)

@@ -357,7 +357,7 @@ def build_large_host(name:str, # one of `LARGE_HOSTS`
                      **overrides, # any `train_host` argument
                     ) -> dict:
     "Train a larger host recipe (default on CUDA); refuses, before any work, to fall back to the CPU unless `allow_cpu`."
-    cfg = large_config(name)
+    large_config(name)  # an unknown name fails here, before the tokenizer loads
     kw = {**LARGE_TRAINING[name], **overrides}
     if kw.get('device') == 'cuda' and not torch.cuda.is_available():
         if not allow_cpu: raise ValueError(f"{name} trains on a GPU (device='cuda') and none is available here; pass allow_cpu=True to train on the CPU (hours)")
