@@ -3,11 +3,11 @@ table of contents follows the reading order (the notebooks' numbers; `index.ipyn
 
     python tools/make_docs.py [--out _docs] [--force]
 
-The output folder is written as one unit (a temporary folder beside it, then one rename), and only a folder this script
+The output folder is written as one unit (`writesae.files.atomic_dir`: built beside it, then swapped in), and only a folder this script
 wrote before (it holds the marker file `.writesae-docs`) is replaced, with --force. Quarto, nbdev's own docs builder,
 cannot be installed from the package registries, so this uses nbconvert.
 """
-import argparse, html, json, os, re, shutil, sys, tempfile, warnings
+import argparse, html, json, re, sys, warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,15 +31,18 @@ def page_name(p:Path) -> str: return p.stem + '.html'
 
 def build(out:Path, force:bool=False) -> Path:
     from nbconvert import HTMLExporter
+    sys.path.insert(0, str(ROOT))
+    from writesae.files import atomic_dir
     import nbformat
     if out.exists():
         if not (out / MARK).exists(): sys.exit(f"make_docs: --out {out} exists and was not written by make_docs; choose another folder")
         if not force: sys.exit(f"make_docs: --out {out} exists (an earlier docs build); pass --force to replace it")
     nbs = notebooks(ROOT / 'nbs')
     ex = HTMLExporter(template_name='lab')
-    tmp = Path(tempfile.mkdtemp(prefix='.docs-', dir=out.parent))
-    try:
-        rows, n_out = [], 0
+    n_out = 0
+    def write(tmp:Path):
+        nonlocal n_out
+        rows = []
         for i, p in enumerate(nbs):
             with warnings.catch_warnings():  # nbdev_clean saves notebooks without cell ids; nbformat adds them and warns
                 warnings.simplefilter('ignore'); nb = nbformat.read(p, as_version=4)
@@ -59,10 +62,7 @@ def build(out:Path, force:bool=False) -> Path:
                + '\n'.join(rows) + '</ol></body>')
         (tmp / 'toc.html').write_text(toc, encoding='utf-8')
         (tmp / MARK).write_text(json.dumps(dict(pages=len(nbs), with_outputs=n_out)))
-        if out.exists(): shutil.rmtree(out)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
+    atomic_dir(out, write)  # the project's one-unit folder write: built beside, swapped in, nothing left on error
     print(f"docs: {len(nbs)} pages ({n_out} with outputs) in {out}/ (contents: {out}/toc.html)")
     return out
 

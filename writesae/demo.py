@@ -344,7 +344,10 @@ def _diagnostics(rep, summary, cfg, adapter, cell, sae, eval_p, ev, sw, head_sae
     D.add_diagnostics(rep, dg)
     summary['diagnostics'] = D.diagnostics_summary(dg)
     if head_saes and train_p is not None:  # the rules read the sweep's per-head SAEs on training-split passages only, never a test outcome
-        picks = {r: D.pick_cell(adapter, r, cell.layer, saes=head_saes, passages=train_p[:16], skip_first=cfg.skip_first)[1] for r in ('lowest_fvu', 'most_alive')}
+        fv = D.pick_cell(adapter, 'lowest_fvu', cell.layer, saes=head_saes, passages=train_p[:16], skip_first=cfg.skip_first)[1]
+        best = min(fv['alive'], key=lambda h: (-fv['alive'][h], h))  # the 'most_alive' rule on the counts the same pass scored
+        picks = {'lowest_fvu': fv, 'most_alive': dict(head=best, why=f"head {best} of layer {cell.layer}: most atoms alive on validation passages "
+                                                                  f"({fv['alive'][best]}) over heads {sorted(head_saes)} on {min(16, len(train_p))} passages")}
         summary['cell_rule'] = dict(rule='fixed', head=cell.head, alternatives={r: dict(head=p['head'], why=p['why']) for r, p in picks.items()})
         rep.add('Which cell this report shows',
                 f"This report shows head {cell.head} of layer {cell.layer} by the rule `fixed` (`DemoConfig.head`). The other rules of "
