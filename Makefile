@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install test demo export clean-check sync-check readme-check nbtest pytest readme bench plain-install app docs
+.PHONY: install test demo export outputs clean-check sync-check readme-check nbtest pytest readme bench plain-install app docs
 
 $(STAMP): settings.ini setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -30,8 +30,14 @@ sync-check: $(STAMP)
 	after=$$(find writesae -name '*.py' | sort | xargs cat | md5sum); \
 	if [ "$$before" != "$$after" ]; then echo "notebooks and library are not in sync: run nbdev_export and commit"; exit 1; fi
 
+# every notebook executed as nbdev_test runs it (same skipped cells, stops at the first failure), and its outputs
+# compared with the saved ones: re-executing must reproduce what a reader sees (tools/run_notebooks.py)
 nbtest: $(STAMP)
-	$(BIN)/nbdev_test --do_print --timing
+	$(PY) tools/run_notebooks.py --check
+
+# execute the notebooks and save their outputs (only notebooks whose outputs changed are rewritten)
+outputs: $(STAMP)
+	$(PY) tools/run_notebooks.py
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q tests

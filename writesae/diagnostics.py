@@ -13,6 +13,7 @@ from torch import Tensor
 from .hosts import Cell, Edit, as_cell, FIRST_READS
 from .substitution import (check_sae_for_cell, random_rank_r, random_arm_seed, kl_terms, ARMS, AMPLITUDES, WHATS)
 from .stats import wilson_interval, win_rate, COS_BINS
+from .formatting import num, pct_ci, DASH
 
 # %% auto 0
 __all__ = ['FEATURES', 'COSINE_FEATURES', 'PICK_RULES', 'firing_features', 'win_by_bins', 'win_by_head', 'multi_step',
@@ -382,9 +383,6 @@ def run_diagnostics(adapter, # host adapter of the model
                 seconds=dict(features=round(t1 - t0, 2), multi_step=round(time.time() - t1, 2)))
 
 # %% ../nbs/24_diagnostics.ipynb
-def _g(x, fmt='.3g'): return 'n/a' if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, fmt)
-def _p(x): return 'n/a' if not math.isfinite(x) else f'{100 * x:.1f}%'
-
 _FEATURE_TEXT = dict(cos_atom_write='cos_F(atom, write)', code_write_ratio='code / ‖write‖', arm_write_ratio='‖atom arm‖ / ‖write‖',
                      readout_alignment='cos(u₁, q)·cos(W_O w₁, W_O v)', readout_cos='cos of read-outs (atom arm vs write)',
                      readout_residual='read-out residual ‖W_O(M−X)ᵀq‖/‖W_O Xᵀq‖', decay_next='decay at t+1',
@@ -393,9 +391,9 @@ _FEATURE_TEXT = dict(cos_atom_write='cos_F(atom, write)', code_write_ratio='code
 def _rows_md(rows, first):
     out = [f'| {first} | n | atom < delete [95% CI] | median KL atom / delete | median KL ratio |', '|---|---|---|---|---|']
     for r in rows:
-        ci = f"{_p(r['rate'])} [{_p(r['ci_lo'])}, {_p(r['ci_hi'])}]" if r['n'] else '–'
+        ci = pct_ci(r, n=False) if r['n'] else DASH
         out.append(f"| {r['bin'] if 'bin' in r else 'L%s H%s' % (r['layer'], r['head'])} | {r['n']} | {ci} | "
-                   f"{_g(r['median_kl_atom'])} / {_g(r['median_kl_delete'])} | {_g(r['median_ratio'])} |")
+                   f"{num(r['median_kl_atom'])} / {num(r['median_kl_delete'])} | {num(r['median_ratio'])} |")
     return out
 
 # %% ../nbs/24_diagnostics.ipynb
@@ -405,18 +403,18 @@ def _multi_md(ms):
     out = [f"{s['n']} firings ({ms['n_skipped']} within {ms['settings']['steps']} tokens of the end skipped); medians over firings.", '',
            '| lag s−t | ' + ' | '.join(f'‖ΔS‖/‖S‖ {a}' for a in ARMS) + ' | ' + ' | '.join(f'KL {a}' for a in ARMS) + ' |', '|---' * 7 + '|']
     for l in show:
-        out.append(f'| {l} | ' + ' | '.join(_g(s[f'dist_{a}']['median'][l]) for a in ARMS) + ' | ' + ' | '.join(_g(s[f'kl_{a}']['median'][l]) for a in ARMS) + ' |')
+        out.append(f'| {l} | ' + ' | '.join(num(s[f'dist_{a}']['median'][l]) for a in ARMS) + ' | ' + ' | '.join(num(s[f'kl_{a}']['median'][l]) for a in ARMS) + ' |')
     bo = ms.get('by_outcome')
     if bo and bo['won']['n'] and bo['lost']['n']:
-        out += ['', f"Atom arm, median KL at lags {show}: firings that won ({bo['won']['n']}): " + ', '.join(_g(bo['won']['kl_atom'][l]) for l in show) +
-                f"; that lost ({bo['lost']['n']}): " + ', '.join(_g(bo['lost']['kl_atom'][l]) for l in show) + '.']
+        out += ['', f"Atom arm, median KL at lags {show}: firings that won ({bo['won']['n']}): " + ', '.join(num(bo['won']['kl_atom'][l]) for l in show) +
+                f"; that lost ({bo['lost']['n']}): " + ', '.join(num(bo['lost']['kl_atom'][l]) for l in show) + '.']
     return out
 
 def diagnostics_markdown(diag:dict, # `run_diagnostics` result
                         ) -> str:
     "The diagnostics tables as Markdown: win rate overall, by feature bin, by head, and the multi-step medians."
     w = diag['win']; L, H = diag['cell']
-    out = [f"Cell L{L} H{H}: {w['n']} firings, atom beats delete on {_p(w['rate'])} [{_p(w['ci_lo'])}, {_p(w['ci_hi'])}]. "
+    out = [f"Cell L{L} H{H}: {w['n']} firings, atom beats delete on {pct_ci(w, n=False)}. "
            f"Settings: amplitude `{diag['settings']['amplitude']}`, replaced `{diag['settings']['what']}`, first_read `{diag['settings']['first_read']}`."]
     for f, rows in diag['bins'].items():
         out += ['', f"**By {_FEATURE_TEXT.get(f, f)}** (`{f}`)", ''] + _rows_md(rows, f)

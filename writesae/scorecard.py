@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import NamedTuple, Callable
 from .compare import load_report_summary
 from .files import check_output_file, write_text, dumps
+from .formatting import missing, pct, num, pct_ci
 
 # %% auto 0
-__all__ = ['CLAIMS', 'STATUSES', 'ROWS', 'SCORECARD_MARK', 'Claim', 'dig', 'fmt_pct', 'fmt_num', 'fmt_rate', 'Score', 'not_run',
-           'not_applicable', 'not_built', 'View', 'report_views', 'row', 'scorecard', 'scorecard_markdown',
-           'scorecard_views', 'scorecard_reports']
+__all__ = ['CLAIMS', 'STATUSES', 'ROWS', 'SCORECARD_MARK', 'Claim', 'dig', 'Score', 'not_run', 'not_applicable', 'not_built',
+           'View', 'report_views', 'row', 'scorecard', 'scorecard_markdown', 'scorecard_views', 'scorecard_reports']
 
 # %% ../nbs/25_scorecard.ipynb
 class Claim(NamedTuple):
@@ -56,16 +56,6 @@ def dig(d, *keys):
         else: return None
         if d is None: return None
     return d
-
-def _missing(x): return x is None or (isinstance(x, float) and math.isnan(x))
-def fmt_pct(x) -> str: return '—' if _missing(x) else f'{100 * x:.1f}%'
-def fmt_num(x, spec:str='.3g') -> str: return '—' if _missing(x) else format(x, spec)
-
-def fmt_rate(r:dict|None) -> str:
-    "A rate dict ({rate, ci_lo, ci_hi, n}, as `stats.win_rate` returns) as `41.4% [36.6, 46.5] (n = 374)`."
-    if not r or _missing(r.get('rate')): return '—'
-    ci = f" [{100 * r['ci_lo']:.1f}, {100 * r['ci_hi']:.1f}]" if not _missing(r.get('ci_lo')) else ''
-    return fmt_pct(r['rate']) + ci + (f" (n = {r['n']})" if r.get('n') is not None else '')
 
 # %% ../nbs/25_scorecard.ipynb
 STATUSES = ('computed', 'not run', 'not applicable', 'not built')
@@ -117,13 +107,13 @@ def _r1(v):
     if not t: return not_run('this report ran no replacement test')
     ba, bp = t.get('bootstrap_atom') or {}, t.get('bootstrap_passage') or {}
     cl = '; '.join(f"{k} cluster [{100 * b['lo']:.1f}, {100 * b['hi']:.1f}]" for k, b in (('atom', ba), ('passage', bp)) if b.get('lo') is not None)
-    return Score(fmt_rate(t['win']) + (f'; {cl}' if cl else ''), note=f"one cell, L{v.ev['cell'][0]} H{v.ev['cell'][1]}")
+    return Score(pct_ci(t['win']) + (f'; {cl}' if cl else ''), note=f"one cell, L{v.ev['cell'][0]} H{v.ev['cell'][1]}")
 
 @row(2)
 def _r2(v):
     t = _t2(v)
     if not t: return not_run('this report ran no replacement test')
-    return Score(' / '.join(fmt_num(t[f'median_kl_{a}']) for a in ('atom', 'delete', 'random')))
+    return Score(' / '.join(num(t[f'median_kl_{a}']) for a in ('atom', 'delete', 'random')))
 
 @row(3)
 def _r3(v):
@@ -131,7 +121,7 @@ def _r3(v):
     if not t: return not_run('this report ran no replacement test')
     r = t['ratios']
     return Score(f"1 : {r['column_delete']:.2f} : {r['column_random']:.2f}; per-firing {r['per_firing_delete']:.2f}x / "
-                 f"{r['per_firing_random']:.2f}x; strict chain {fmt_pct(t['strict_chain']['rate'])}")
+                 f"{r['per_firing_random']:.2f}x; strict chain {pct(t['strict_chain']['rate'])}")
 
 @row(4)
 def _r4(v):
@@ -139,9 +129,9 @@ def _r4(v):
     if not t: return not_run('this report ran no replacement test')
     q = t.get('failure_by_quartile') or []
     fails, n = sum(x['failures'] for x in q), sum(x['n'] for x in q)
-    qs = f"; {fails} failures ({fmt_pct(fails / n)}), Q1 {fmt_pct(q[0]['failure_rate'])} → Q4 {fmt_pct(q[-1]['failure_rate'])}" if n else ''
-    return Score(f"Cliff's δ {fmt_num(t['cliffs_delta'], '+.3f')}, Wilcoxon p {fmt_num(dig(t, 'wilcoxon', 'p'), '.2g')}, "
-                 f"permutation p {fmt_num(dig(t, 'permutation', 'p'), '.2g')}" + qs)
+    qs = f"; {fails} failures ({pct(fails / n)}), Q1 {pct(q[0]['failure_rate'])} → Q4 {pct(q[-1]['failure_rate'])}" if n else ''
+    return Score(f"Cliff's δ {num(t['cliffs_delta'], '+.3f')}, Wilcoxon p {num(dig(t, 'wilcoxon', 'p'), '.2g')}, "
+                 f"permutation p {num(dig(t, 'permutation', 'p'), '.2g')}" + qs)
 
 # %% ../nbs/25_scorecard.ipynb
 @row(5)
@@ -149,9 +139,9 @@ def _r5(v):
     p = dig(v.ev, 'population')
     if not p: return _skipped(v, 'population', 'no population test in this report')
     bc = p.get('by_class') or {}
-    cls = '; '.join(f"{k} {fmt_pct(c['mean_rate'])} ({c['n_atoms']})" for k, c in bc.items())
+    cls = '; '.join(f"{k} {pct(c['mean_rate'])} ({c['n_atoms']})" for k, c in bc.items())
     mw = dig(p, 'mannwhitney', 'p')
-    return Score(f"{fmt_pct(p['mean_rate'])} [{100 * p['ci_lo']:.1f}, {100 * p['ci_hi']:.1f}] over {p['n_atoms']} atoms"
+    return Score(f"{pct(p['mean_rate'])} [{100 * p['ci_lo']:.1f}, {100 * p['ci_hi']:.1f}] over {p['n_atoms']} atoms"
                  + (f"; {cls}" if cls else '') + (f", Mann-Whitney p = {mw:.3g}" if mw is not None else ''))
 
 @row(6)
@@ -160,8 +150,8 @@ def _r6(v):
     if not sw: return not_run('the all-heads sweep ran under the default protocol only' if v.protocol != 'ours' else 'no all-heads sweep in this report (the demo: sweep_heads=False, or a layer of one head)')
     head = v.ev['cell'][1]
     me = next((r for r in sw['rows'] if r['head'] == head and r['n'] > 0), None)
-    own = f"; H{head} {fmt_pct(me['rate'])}, z = {me['z']:+.2f}" if me and not _missing(me.get('z')) else ''
-    return Score(f"{fmt_pct(sw['mean_rate'])} ± {fmt_num(100 * sw['sd_rate'], '.1f')} ({fmt_pct(sw['min_rate'])}-{fmt_pct(sw['max_rate'])}), "
+    own = f"; H{head} {pct(me['rate'])}, z = {me['z']:+.2f}" if me and not missing(me.get('z')) else ''
+    return Score(f"{pct(sw['mean_rate'])} ± {num(100 * sw['sd_rate'], '.1f')} ({pct(sw['min_rate'])}-{pct(sw['max_rate'])}), "
                  f"{sw['n_heads']} heads{own}")
 
 @row(7)
@@ -169,8 +159,8 @@ def _r7(v):
     m = dig(v.ev, 'partition')
     if not m: return _skipped(v, 'partition', 'no partition in this report')
     return Score(f"{m['n_register']} reg / {m['n_bundle']} bun / {v.ev['n_dead']} dead; ΔBIC {m['delta_bic']:.1f}; cosine reg "
-                 f"{fmt_num(m['register_median'])}, bun {fmt_num(m['bundle_median'])} ({fmt_num(m.get('register_bundle_ratio'), '.3g')}x), "
-                 f"null {fmt_num(m.get('null_median'))} ({fmt_num(m.get('null_ratio'), '.3g')}x)")
+                 f"{num(m['register_median'])}, bun {num(m['bundle_median'])} ({num(m.get('register_bundle_ratio'), '.3g')}x), "
+                 f"null {num(m.get('null_median'))} ({num(m.get('null_ratio'), '.3g')}x)")
 
 @row(8)
 def _r8(v):
@@ -207,9 +197,9 @@ def _r11(v):
     if not a: return not_run('no coefficient vs matched-norm table in this report (the demo: tables=False)')
     c, m = a['pooled']['coefficient'], a['pooled']['matched_norm']
     f = a.get('top_atom') or {}
-    ft = (f"; F{f['atom']} ({f['n']} firings): KL at native norm {fmt_num(f['kl_native'])} vs delete {fmt_num(f['kl_delete'])}, top-1 swap "
-          f"{fmt_pct(f['top1_swap_native'])}, natural amplitude wins {fmt_pct(f['win_natural'])}" if f else '')
-    return Score(f"win at coefficient {fmt_pct(c['win'])} vs matched norm {fmt_pct(m['win'])} (n = {c['n']})" + ft,
+    ft = (f"; F{f['atom']} ({f['n']} firings): KL at native norm {num(f['kl_native'])} vs delete {num(f['kl_delete'])}, top-1 swap "
+          f"{pct(f['top1_swap_native'])}, natural amplitude wins {pct(f['win_natural'])}" if f else '')
+    return Score(f"win at coefficient {pct(c['win'])} vs matched norm {pct(m['win'])} (n = {c['n']})" + ft,
                  note="ours: the atom used at the most firings stands in for F87")
 
 def _cf_median(v):
@@ -221,14 +211,14 @@ def _r12(v):
     m = _cf_median(v)
     if not m: return _skipped(v, 'closed_form', 'no closed-form test in this report')
     lin = 'jvp' if 'r2_jvp' in m else 'full_linear'
-    return Score(f"Eq. 1 median R² {fmt_num(m['r2_rank1'])} (after slope fit {fmt_num(m['r2_slope_rank1'])}); whole-model linearisation "
-                 f"({lin}) {fmt_num(m.get(f'r2_{lin}'))}; sign agreement {fmt_pct(m.get('sign_agree'))}; {m['n_atoms']} atoms")
+    return Score(f"Eq. 1 median R² {num(m['r2_rank1'])} (after slope fit {num(m['r2_slope_rank1'])}); whole-model linearisation "
+                 f"({lin}) {num(m.get(f'r2_{lin}'))}; sign agreement {pct(m.get('sign_agree'))}; {m['n_atoms']} atoms")
 
 @row(13)
 def _r13(v):
     d = dig(v.ev, 'register_deletion')
     if not d: return _skipped(v, 'register_deletion', 'no register deletion in this report')
-    return Score(f"{d['mean_delta_atom']:+.4f} vs {d['mean_delta_random']:+.4f} bits/token ({fmt_num(d['ratio'])}x), "
+    return Score(f"{d['mean_delta_atom']:+.4f} vs {d['mean_delta_random']:+.4f} bits/token ({num(d['ratio'])}x), "
                  f"{d['n_ordering']}/{d['n_passages']} passages ({d['n_firings']} firings)")
 
 def _iv(v, k):
@@ -240,16 +230,16 @@ def _iv(v, k):
 def _r14(v):
     e = _iv(v, 'erasure')
     if not e: return not_run('no erasure experiment in this report (the demo: interventions=False)')
-    ctl = ', '.join(f"+{c['m']:g}: p {fmt_num(c['wilcoxon_p'], '.2g')}" for c in e.get('control') or [])
+    ctl = ', '.join(f"+{c['m']:g}: p {num(c['wilcoxon_p'], '.2g')}" for c in e.get('control') or [])
     return Score(f"F{e['atom']}, n = {e['n']}: median {e['median_delta']:+.3f} [{e['ci_lo']:+.3f}, {e['ci_hi']:+.3f}], mean {e['mean_delta']:+.3f}, "
-                 f"p = {fmt_num(e['wilcoxon_p'], '.2g')}; rank {e['median_rank_native']:.0f} → {e['median_rank_patched']:.0f}" + (f"; control {ctl}" if ctl else ''))
+                 f"p = {num(e['wilcoxon_p'], '.2g')}; rank {e['median_rank_native']:.0f} → {e['median_rank_patched']:.0f}" + (f"; control {ctl}" if ctl else ''))
 
 @row(15)
 def _r15(v):
     s = _iv(v, 'sign')
     if not s: return not_run('no sign test in this report (the demo: interventions=False)')
-    return Score(f"{fmt_rate(dict(rate=s['sign_agreement'], ci_lo=s['ci_lo'], ci_hi=s['ci_hi'], n=s['n']))}; r = {fmt_num(s['pearson_r'])}; "
-                 f"ratio {fmt_num(s['median_ratio'])}; R² {fmt_num(s['r2'])}")
+    return Score(f"{pct_ci(dict(rate=s['sign_agreement'], ci_lo=s['ci_lo'], ci_hi=s['ci_hi'], n=s['n']))}; r = {num(s['pearson_r'])}; "
+                 f"ratio {num(s['median_ratio'])}; R² {num(s['r2'])}")
 
 @row(16)
 def _r16(v):
@@ -258,8 +248,8 @@ def _r16(v):
     pooled = [r for r in t['table'] if r['stratum'] == 'pooled']
     r = min(pooled, key=lambda r: abs(r['m'] - 3.0)) if pooled else None
     if r is None: return not_run('the install table has no pooled row')
-    return Score(f"m = {r['m']:g}, n = {r['n']}: inclusion {fmt_pct(r['inclusion'])} vs native {fmt_pct(r['native_inclusion'])}, rank improved "
-                 f"{fmt_pct(r['rank_improved'])}, median rank shift {r['median_rank_shift']:+.0f}, first-step lift {r['mean_logp_lift']:+.3f} nats")
+    return Score(f"m = {r['m']:g}, n = {r['n']}: inclusion {pct(r['inclusion'])} vs native {pct(r['native_inclusion'])}, rank improved "
+                 f"{pct(r['rank_improved'])}, median rank shift {r['median_rank_shift']:+.0f}, first-step lift {r['mean_logp_lift']:+.3f} nats")
 
 @row(17)
 def _r17(v):
@@ -267,7 +257,7 @@ def _r17(v):
     if not t: return not_run('no feature steering in this report (the demo: interventions=False)')
     nl = [r for r in t['table'] if r['metric'] == 'newlines']
     if not nl: return not_run('the steering table has no newline rows')
-    arms = '; '.join(f"{r['arm']}: {r['baseline']:.1f} → {r['steered']:.1f} (p {fmt_num(r['t_p'], '.2g')})" for r in nl)
+    arms = '; '.join(f"{r['arm']}: {r['baseline']:.1f} → {r['steered']:.1f} (p {num(r['t_p'], '.2g')})" for r in nl)
     return Score(f"newlines per generation, n = {nl[0]['n']}: {arms}", note='the demo host and its prompts, not Qwen3.5-4B-Base')
 
 # %% ../nbs/25_scorecard.ipynb
@@ -276,29 +266,29 @@ def _r18(v):
     if v.family != 'mamba2': return not_applicable('not a Mamba-2 host')
     t, m = _t2(v), dig(v.ev, 'partition')
     if not t: return not_run('this report ran no replacement test')
-    part = f"; {m['n_register']} reg / {v.ev['n_dead']} dead; cosine {fmt_num(m['register_median'])}" if m else ''
-    return Score(fmt_rate(t['win']) + '; KL ' + ' / '.join(fmt_num(t[f'median_kl_{a}']) for a in ('atom', 'delete', 'random')) + part)
+    part = f"; {m['n_register']} reg / {v.ev['n_dead']} dead; cosine {num(m['register_median'])}" if m else ''
+    return Score(pct_ci(t['win']) + '; KL ' + ' / '.join(num(t[f'median_kl_{a}']) for a in ('atom', 'delete', 'random')) + part)
 
 @row(19)
 def _r19(v):
     b = dig(v.ev, 'baseline')
     if not b: return _skipped(v, 'baseline', 'no flat+SVD baseline in this report')
-    return Score(f"flat+SVD {fmt_rate(b['flat_svd']['win'])} vs WriteSAE {fmt_rate(b['writesae_matched_norm']['win'])}", note='both at the native write norm')
+    return Score(f"flat+SVD {pct_ci(b['flat_svd']['win'])} vs WriteSAE {pct_ci(b['writesae_matched_norm']['win'])}", note='both at the native write norm')
 
 @row(20)
 def _r20(v):
     m = dig(v.ev, 'partition')
     if not m: return _skipped(v, 'partition', 'no partition in this report')
-    return Score(f"{v.family}: {m['n_register']}/{v.ev['n_alive']} reg, cosine {fmt_num(m['register_median'])}", note='DeltaNet, GLA and the 4B / 27B hosts are not available here')
+    return Score(f"{v.family}: {m['n_register']}/{v.ev['n_alive']} reg, cosine {num(m['register_median'])}", note='DeltaNet, GLA and the 4B / 27B hosts are not available here')
 
 @row(21)
 def _r21(v):
     parts = []
     if v.family == 'mamba2':
         m = _cf_median(v); inst = _iv(v, 'install')
-        if m: parts.append(f"Eq. 1 R² {fmt_num(m['r2_rank1'])}")
+        if m: parts.append(f"Eq. 1 R² {num(m['r2_rank1'])}")
         pooled = [r for r in (inst or {}).get('table', []) if r['stratum'] == 'pooled']
-        if pooled: parts.append('install inclusion ' + ', '.join(f"{fmt_pct(r['inclusion'])} at m = {r['m']:g}" for r in pooled))
+        if pooled: parts.append('install inclusion ' + ', '.join(f"{pct(r['inclusion'])} at m = {r['m']:g}" for r in pooled))
     if not parts: return not_applicable('the 4B and DeltaNet hosts are not available; the Mamba-2 failures need a Mamba-2 report')
     return Score('; '.join(parts), note='4B L12 H8 and DeltaNet: hosts not available here')
 
@@ -316,7 +306,7 @@ def _r23(v):
     rows = _swap_rows(v)
     if not rows: return not_run('no encoder-swap table in this report (the demo: tables=False)')
     ratio = dig(v.summary, 'tables', 'encoder_swap', 'rank2_ratio')
-    return Score('dead ' + ', '.join(f"{r['variant']}{'' if r.get('rank', 1) == 1 else ' r' + str(r['rank'])} {fmt_pct(r['dead_fraction'])}" for r in rows)
+    return Score('dead ' + ', '.join(f"{r['variant']}{'' if r.get('rank', 1) == 1 else ' r' + str(r['rank'])} {pct(r['dead_fraction'])}" for r in rows)
                  + (f"; rank-2 / rank-1 MSE {ratio:.3f}" if ratio is not None else ''))
 
 @row(24)
