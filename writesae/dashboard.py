@@ -159,6 +159,10 @@ class AtomCard:
     def to_dict(self) -> dict: return asdict(self)
     def to_html(self, index_href:str|None=None) -> str: return card_html(self, index_href)
     def _repr_html_(self) -> str: return self.to_html()
+    def __repr__(self) -> str:
+        cls = f", {self.alignment['cls']}" if self.alignment else ''
+        return (f"AtomCard(atom {self.atom} of cell L{self.cell[0]} H{self.cell[1]} ({self.family}): fires on {self.n_firings} of "
+                f"{self.n_states} positions ({self.fire_rate:.1%}), median code {self.median_code:.3g}{cls})")
 
 # %% ../nbs/19_dashboard.ipynb
 def _hist(vals:np.ndarray, bins:int=20) -> dict:

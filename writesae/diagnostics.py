@@ -14,6 +14,7 @@ from .hosts import Cell, Edit, as_cell, FIRST_READS
 from .substitution import (check_sae_for_cell, random_rank_r, random_arm_seed, kl_terms, ARMS, AMPLITUDES, WHATS)
 from .stats import wilson_interval, win_rate, COS_BINS
 from .formatting import num, pct_ci, DASH
+from tqdm.auto import tqdm
 
 # %% auto 0
 __all__ = ['FEATURES', 'COSINE_FEATURES', 'PICK_RULES', 'firing_features', 'win_by_bins', 'win_by_head', 'multi_step',
@@ -85,6 +86,7 @@ def firing_features(adapter, # host adapter of the model
                     cell, # Cell or (layer, head) of the records
                     passages:Tensor, # [n, T] the passages the records index
                     records:list, # `replacement_records` of `cell` on `passages`
+                    progress:bool=False, # a bar over the passages
                    ) -> list:
     "Copies of `records` with the firing features added (`code_write_ratio`, `readout_alignment`, `readout_residual`, `decay_next`, ...)."
     cell = check_sae_for_cell(adapter, sae, cell)
@@ -98,7 +100,7 @@ def firing_features(adapter, # host adapter of the model
     by = defaultdict(list)
     for i, r in enumerate(records): by[r['passage']].append(i)
     out = [None] * len(records)
-    for p, idx in by.items():
+    for p, idx in tqdm(by.items(), desc=f'firing features L{cell.layer} H{cell.head}', unit='passage', disable=not progress):
         feats = _passage_features(adapter, sae, cell, passages[p:p + 1].to(adapter.device), [records[i] for i in idx])
         for i, f in zip(idx, feats): out[i] = f
     return out
@@ -179,7 +181,7 @@ def _arm_mats(sae, S, X, amplitude, seed, cell, firings, rank):
     return atom, code, M, R
 
 @torch.no_grad()
-def _multi_run(adapter, sae, cell, passages, fs, steps, amplitude, what, first_read, seed, group):
+def _multi_run(adapter, sae, cell, passages, fs, steps, amplitude, what, first_read, seed, group, progress=False):
     "Per firing (across passages): state distances and KLs of the three arms at lags 0..steps; one base capture, one per group."
     ps = sorted({f['passage'] for f in fs}); row = {p: i for i, p in enumerate(ps)}
     ids = passages[ps, :max(f['position'] for f in fs) + steps + 1].to(adapter.device)
@@ -189,7 +191,7 @@ def _multi_run(adapter, sae, cell, passages, fs, steps, amplitude, what, first_r
     X = (c.write if what == 'write' else c.update())[pi, pos].float().cpu()
     atom, code, M, R = _arm_mats(sae, S[pi, pos], X, amplitude, seed, cell, fs, adapter.write_rank)
     out = []
-    for g0 in range(0, len(fs), group):
+    for g0 in tqdm(range(0, len(fs), group), desc=f'multi-step L{cell.layer} H{cell.head}', unit='group', disable=not progress):
         idx = list(range(g0, min(g0 + group, len(fs)))); B = 3 * len(idx)
         edits = []
         for j, i in enumerate(idx):
@@ -234,6 +236,7 @@ def multi_step(adapter, # host adapter of the model
                first_read:str='same', # 'same': the output at t reads the edit; 'next': from t+1
                seed:int=0, # seed of the random arm (as in the replacement test)
                group:int=8, # firings per batched capture (3 rows each)
+               progress:bool=False, # a bar over the groups of firings
               ) -> dict:
     "Per firing and arm, relative state distance and KL(patched||base) at lags 0..steps; `summary` has medians per arm and lag."
     cell = check_sae_for_cell(adapter, sae, cell)
@@ -251,7 +254,7 @@ def multi_step(adapter, # host adapter of the model
         if t + steps > T - 1: skipped += 1; continue
         by[p].append(dict(passage=p, position=t))
     fs = [f for p in sorted(by) for f in sorted({f['position']: f for f in by[p]}.values(), key=lambda f: f['position'])]
-    recs = _multi_run(adapter, sae, cell, passages.long(), fs, steps, amplitude, what, first_read, seed, group) if fs else []
+    recs = _multi_run(adapter, sae, cell, passages.long(), fs, steps, amplitude, what, first_read, seed, group, progress) if fs else []
     return dict(records=recs, summary=_multi_summary(recs, steps), n_skipped=skipped,
                 settings=dict(steps=steps, amplitude=amplitude, what=what, first_read=first_read, seed=seed, cell=(cell.layer, cell.head)))
 
@@ -358,6 +361,7 @@ def run_diagnostics(adapter, # host adapter of the model
                     records:list, # `replacement_records` of `cell` on `passages`
                     config:DiagnosticsConfig|None=None, # settings (default: DiagnosticsConfig())
                     head_records:list|None=None, # the all-heads sweep's records, for the by-head rows (default: `records`)
+                    progress:bool=False, # bars over the feature pass and the multi-step test
                    ) -> dict:
     "Firing features, win rate by feature bin and by head, and the multi-step test of one cell's replacement records."
     cfg = config or DiagnosticsConfig()
@@ -367,7 +371,7 @@ def run_diagnostics(adapter, # host adapter of the model
     if head_records is not None: _check_records(head_records, name='head_records')
     st = _settings_of(records)
     t0 = time.time()
-    feats = firing_features(adapter, sae, cell, passages, records)
+    feats = firing_features(adapter, sae, cell, passages, records, progress)
     bins = {f: win_by_bins(feats, f, COS_BINS if f == 'cos_atom_write' else cfg.n_quantiles, cfg.confidence) for f in cfg.features}
     t1 = time.time()
     ms = None
@@ -375,7 +379,7 @@ def run_diagnostics(adapter, # host adapter of the model
     ok = [f for f in feats if f['position'] + cfg.steps <= T - 1]
     if cfg.max_multi_firings and ok:
         pick = np.random.default_rng(cfg.seed).permutation(len(ok))[:cfg.max_multi_firings]
-        ms = multi_step(adapter, sae, cell, passages, [ok[i] for i in sorted(pick)], cfg.steps, st['amplitude'], st['what'], st['first_read'], st['seed'], cfg.group)
+        ms = multi_step(adapter, sae, cell, passages, [ok[i] for i in sorted(pick)], cfg.steps, st['amplitude'], st['what'], st['first_read'], st['seed'], cfg.group, progress)
         ms['by_outcome'] = _multi_by_outcome(ms, feats)
     a, d = [f['kl_atom'] for f in feats], [f['kl_delete'] for f in feats]
     return dict(cell=(cell.layer, cell.head), config=asdict(cfg), settings=st, n_records=len(feats), win=win_rate(a, d, cfg.confidence),

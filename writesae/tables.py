@@ -4,12 +4,13 @@
 
 # %% ../nbs/23_tables.ipynb 3
 from __future__ import annotations
-import math, time
+import math, sys, time
 from collections import defaultdict
 from dataclasses import dataclass, asdict, field
 import numpy as np
 import torch
 import torch.nn.functional as F
+from tqdm.auto import tqdm
 from .hosts import Cell, Edit, as_cell
 from .sae import SAE_VARIANTS
 from .train import TrainConfig, train_sae, evaluate
@@ -99,7 +100,7 @@ def encoder_swap(train_states:torch.Tensor, # (N, d_k, d_v) training states
         sae = fit_sae(v, train_states, n_features, k, steps, seed, r, lr, batch_size, passage_ids)
         rows.append(dict(variant=v, rank=r, **heldout_row(sae, val_states), seconds=round(time.time() - t0, 2)))
         saes[(v, r)] = sae
-        if progress: print(f"encoder swap: {v} rank {r}: mse {rows[-1]['mse']:.4g} ({rows[-1]['seconds']:.0f} s)")
+        if progress: tqdm.write(f"encoder swap: {v} rank {r}: mse {rows[-1]['mse']:.4g} ({rows[-1]['seconds']:.0f} s)", file=sys.stderr)
     mse = {(x['variant'], x['rank']): x['mse'] for x in rows}
     ratio = mse[('bilinear', 2)] / mse[('bilinear', 1)] if ('bilinear', 2) in mse and ('bilinear', 1) in mse else None
     return dict(rows=rows, rank2_ratio=ratio, saes=saes,
@@ -156,7 +157,7 @@ def k_sweep(adapter, # host adapter
         pc = partition_counts(codes, sae, tau, taus, seed)
         rows.append(dict(k=kk, **{n: pc[n] for n in ('n_alive', 'n_register', 'n_bundle', 'n_null', 'registers_at_tau', 'delta_bic')},
                          seconds=round(time.time() - t0, 2)))
-        if progress: print(f"k sweep: k={kk}: {pc['n_register']} reg / {pc['n_bundle']} bun / {pc['n_null']} null")
+        if progress: tqdm.write(f"k sweep: k={kk}: {pc['n_register']} reg / {pc['n_bundle']} bun / {pc['n_null']} null", file=sys.stderr)
     return dict(rows=rows, settings=dict(variant=variant, n_features=n_features, steps=steps, seed=seed, tau=tau, taus=list(taus)))
 
 # %% ../nbs/23_tables.ipynb
@@ -452,29 +453,30 @@ def run_tables(adapter, # host adapter
                val_states:torch.Tensor, # (M, d_k, d_v) held-out states (encoder swap)
                eval_passages:torch.Tensor, # [n, T] held-out token ids
                config:TablesConfig|None=None, # settings
-               progress:bool=False, # one line per step
+               progress:bool=False, # a bar over the five tables, and one line per SAE trained
                train_passage_ids=None, # passage of each training state
               ) -> dict:
     "Every table of this module on one cell: encoder_swap, k_sweep, amplitude, selectivity, spectral, with settings and timings."
     cfg = config or TablesConfig(); cell = check_sae_for_cell(adapter, sae, cell)
     d_k, d_v = adapter.dims(cell); t = {}; t0 = time.time()
+    bar = tqdm(total=5, desc=f'tables L{cell.layer} H{cell.head}', unit='table', disable=not progress)
     kw = dict(n_features=cfg.n_features, steps=cfg.steps, seed=cfg.seed, lr=cfg.lr, batch_size=cfg.batch_size, passage_ids=train_passage_ids)
-    es = encoder_swap(train_states, val_states, d_k, d_v, cfg.variants, k=cfg.k, rank2=cfg.rank2, progress=progress, **kw); t['encoder_swap'] = time.time() - t0
+    es = encoder_swap(train_states, val_states, d_k, d_v, cfg.variants, k=cfg.k, rank2=cfg.rank2, progress=progress, **kw); t['encoder_swap'] = time.time() - t0; bar.update()
     t0 = time.time()
     ks = k_sweep(adapter, cell, train_states, eval_passages, k=cfg.k, variant=cfg.sweep_variant, taus=cfg.taus, tau=cfg.tau,
-                 skip_first=cfg.skip_first, progress=progress, **kw); t['k_sweep'] = time.time() - t0
+                 skip_first=cfg.skip_first, progress=progress, **kw); t['k_sweep'] = time.time() - t0; bar.update()
     t0 = time.time()
     codes = encode_cell(adapter, sae, cell, eval_passages, skip_first=cfg.skip_first)
     fs, top = firings_with_top(codes, cfg.max_per_atom, cfg.max_per_passage, cfg.top_firings, cfg.seed)
     ab = amplitude_by_atom(adapter, sae, cell, eval_passages, fs, seed=cfg.seed, top_firings=cfg.top_firings, top_atom=top); t['amplitude'] = time.time() - t0
-    if progress: print(f"amplitude: {len(fs)} firings, {len(ab['rows'])} atoms ({t['amplitude']:.0f} s)")
+    bar.update()
     t0 = time.time(); fc = codes.fire_counts()
     atoms = [int(a) for a in np.argsort(-fc, kind='stable')[:cfg.sel_atoms] if fc[a] > 0]
     se = selectivity(adapter, sae, cell, eval_passages, atoms, _sites(codes, cfg.sel_positions, cfg.seed), cfg.sel_K, cfg.sel_eps,
-                     cfg.seed, cfg.n_boot); t['selectivity'] = time.time() - t0
+                     cfg.seed, cfg.n_boot); t['selectivity'] = time.time() - t0; bar.update()
     t0 = time.time()
     sp = spectral_audit(sae, atoms=codes.alive(), writes=native_writes(adapter, cell, eval_passages, cfg.n_writes, cfg.skip_first, cfg.seed))
-    t['spectral'] = time.time() - t0
+    t['spectral'] = time.time() - t0; bar.update(); bar.close()
     return dict(encoder_swap=es, k_sweep=ks, amplitude=ab, selectivity=se, spectral=sp, config=asdict(cfg),
                 cell=dict(layer=cell.layer, head=cell.head), family=adapter.family, seconds={k: round(v, 2) for k, v in t.items()})
 
