@@ -145,6 +145,7 @@ class _Session:
                                     **{k: cat(k) for k in ('a', 'kk') if k in recs[0]})
         return cap
 
+# %% ../nbs/00_hosts.ipynb
 def _delta(kind, matrix, pieces, i, p):
     "Change of the (d_k, d_v) state of the i-th selected head at relative position p, fp32 [B,d_k,d_v]."
     write = pieces['strength'][:, p, i, None, None] * pieces['k'][:, p, i, :, None] * pieces['v'][:, p, i, None, :]
@@ -176,333 +177,9 @@ class HostAdapter:
         self._modules = sorted({type(m).__module__ for m in self._layers.values()})
         self._sess = None
 
-    # --- cells and dims
-    @property
-    def layers(self) -> list:
-        "Indices of the recurrent layers."
-        return sorted(self._layers)
-    @property
-    def n_layers(self) -> int:
-        "Number of decoder layers of the model (recurrent or not)."
-        return int(getattr(self.model.config, 'num_hidden_layers', None) or getattr(self.model.get_text_config(), 'num_hidden_layers'))
-    def _check_layer(self, layer):
-        if not isinstance(layer, int) or layer not in self._layers:
-            raise ValueError(f"layer {layer!r} is not a recurrent layer of this {self.family} model; valid layers: {self.layers}")
-        return self._layers[layer]
-    def n_heads(self, layer:int) -> int:
-        "Number of matrix-state heads of `layer`."
-        return self._n_heads(self._check_layer(layer))
-    @property
-    def cells(self) -> list:
-        "Every (layer, head) cell of the model."
-        return [Cell(l, h) for l in self.layers for h in range(self.n_heads(l))]
-    def check_cell(self, cell) -> Cell:
-        "Validate a cell and return it as a `Cell`."
-        cell = as_cell(cell)
-        n = self.n_heads(cell.layer)
-        if not 0 <= cell.head < n: raise ValueError(f"head {cell.head} out of range for layer {cell.layer} (0..{n-1})")
-        return cell
-    def dims(self, cell) -> tuple:
-        "(d_k, d_v) of the cell's state."
-        cell = self.check_cell(cell)
-        return self._dims(self._layers[cell.layer])
-
-    # --- readout pieces
-    def out_proj_block(self, cell) -> Tensor:
-        "The head's block W_O[h] of the output projection, (d_model, d_v) (a detached view)."
-        cell = self.check_cell(cell)
-        m = self._layers[cell.layer]
-        d_v = self._dims(m)[1]
-        w = self._out_proj(m).weight
-        return w[:, cell.head * d_v:(cell.head + 1) * d_v].detach()
-    def unembedding(self) -> Tensor:
-        "The unembedding matrix W_U, (vocab, d_model) (a detached view)."
-        return self.model.get_output_embeddings().weight.detach()
-    def cache_state(self, cache, cell) -> Tensor:
-        "The cell's recurrent state in `cache`, [B,d_k,d_v]."
-        cell = self.check_cell(cell)
-        s = cache.layers[cell.layer].recurrent_states[0][:, cell.head]
-        return self._to_kv(s)
-
-    # --- public access to module internals (the only place that knows the model's module names)
-    def layer_module(self, layer:int) -> torch.nn.Module:
-        "The recurrent module of `layer` (GDN: the `*GatedDeltaNet` layer; Mamba-2: the `Mamba2Mixer`)."
-        return self._check_layer(layer)
-    def readout_norm(self, cell) -> torch.nn.Module|None:
-        "The module applied to the cell's read before the output projection, or None. Called as `norm(o, gate)`: GDN's gated RMSNorm on `o, gate` of shape [N, d_v] (rows = tokens x heads); Mamba-2's gated group norm on [B, T, H*P]."
-        cell = self.check_cell(cell)
-        return getattr(self._layers[cell.layer], 'norm', None)
-    def to_kv(self, s:Tensor) -> Tensor:
-        "A state in the cache's stored orientation ([..., d_k, d_v] for GDN, [..., d_v, d_k] for Mamba-2) as [..., d_k, d_v]."
-        return self._to_kv(s)
-    def from_kv(self, s:Tensor) -> Tensor:
-        "Inverse of `to_kv`: a [..., d_k, d_v] state in the cache's stored orientation."
-        return self._from_kv(s)
-
-    @property
-    def device(self): return next(self.model.parameters()).device
-    @property
-    def dtype(self): return next(self.model.parameters()).dtype
-
-    # --- validation
-    def check_edits(self, edits, max_position:int|None=None) -> list:
-        "Validate edits (cell, position, kind, matrix shape/dtype/device/finite); raise before any forward."
-        out, seen = [], {}
-        for e in edits:
-            if not isinstance(e, Edit): raise TypeError(f"edit {e!r} is not an Edit")
-            e = Edit(self.check_cell(e.cell), e.position, e.kind, e.matrix)
-            out.append(e)
-            if e.kind not in EDIT_KINDS: raise ValueError(f"unknown edit kind {e.kind!r}; valid kinds: {EDIT_KINDS}")
-            if isinstance(e.position, bool) or not isinstance(e.position, int):
-                raise TypeError(f"edit position {e.position!r} is not an int")
-            if e.position < 0 or (max_position is not None and e.position > max_position):
-                rng = f"0..{max_position}" if max_position is not None else ">= 0"
-                raise ValueError(f"edit position {e.position} out of range ({rng})")
-            shape = self.dims(e.cell)
-            if e.kind == 'delete':
-                if e.matrix is not None: raise ValueError("a 'delete' edit takes no matrix (matrix must be None)")
-            elif e.kind == 'add' and callable(e.matrix): pass  # a state-dependent change f(state, pieces) -> [B, d_k, d_v], checked by its maker
-            else:
-                m = e.matrix
-                if not isinstance(m, Tensor): raise TypeError(f"a {e.kind!r} edit needs a {shape} tensor as matrix, got {type(m).__name__}")
-                if tuple(m.shape) != shape and not (m.dim() == 3 and m.shape[0] >= 1 and tuple(m.shape[1:]) == shape):
-                    raise ValueError(f"edit matrix shape {tuple(m.shape)} does not match cell {e.cell} (d_k, d_v) = {shape} (or [B, d_k, d_v], one per batch row)")
-                ok = {torch.float32, self.dtype}
-                if m.dtype not in ok: raise TypeError(f"edit matrix dtype {m.dtype} not supported; valid: {sorted(map(str, ok))}")
-                if m.device != self.device: raise ValueError(f"edit matrix is on {m.device}; the model is on {self.device}")
-                if not torch.isfinite(m).all(): raise ValueError(f"edit matrix for {e.cell} at position {e.position} contains NaN or inf")
-            if e.kind != 'add':
-                key = (e.cell, e.position)
-                if key in seen: raise ValueError(f"two delete/replace edits on {e.cell} at position {e.position}; keep one")
-                seen[key] = e
-        return out
-
-    def check_cells(self, cells) -> list:
-        "Validate cells to capture (None: all)."
-        if cells is None: return self.cells
-        if isinstance(cells, Cell) or (isinstance(cells, tuple) and len(cells) == 2 and all(isinstance(x, int) for x in cells)):
-            cells = [cells]
-        return list(dict.fromkeys(self.check_cell(c) for c in cells))
-
-    def _check_ids(self, input_ids):
-        if not isinstance(input_ids, Tensor) or input_ids.dim() != 2 or input_ids.dtype not in (torch.long, torch.int32, torch.int64):
-            raise TypeError(f"input_ids must be an integer tensor [batch, seq]; got {getattr(input_ids, 'shape', type(input_ids))}")
-        if input_ids.shape[1] == 0: raise ValueError("input_ids is empty (sequence length 0)")
-        if input_ids.shape[0] == 0: raise ValueError("input_ids has no rows (batch size 0)")
-        V = self.model.get_input_embeddings().num_embeddings
-        lo, hi = int(input_ids.min()), int(input_ids.max())
-        if lo < 0 or hi >= V: raise ValueError(f"token id {hi if hi >= V else lo} out of range for the model's vocabulary of {V} (0..{V - 1})")
-        return input_ids.to(self.device)
-
-    # --- patching
-    @contextlib.contextmanager
-    def patched(self, edits=(), capture=None, states:bool=False, first_read:str='same', max_position:int|None=None,
-                start:int|None=None, rules=()):
-        "Context in which `model(...)` / `model.generate(...)` run with `edits` applied and `capture` cells recorded; `start`: absolute position of the first token of the first call (a cache filled outside the patch); `rules`: callables `(layer, t0, T) -> [(relative position, head, kind, matrix)]` giving more edits at each call."
-        if start is not None and (isinstance(start, bool) or not isinstance(start, int) or start < 0):
-            raise ValueError(f"start {start!r} must be an int >= 0 or None")
-        if first_read not in FIRST_READS: raise ValueError(f"first_read {first_read!r} not valid; valid: {FIRST_READS}")
-        edits = self.check_edits(edits, max_position)
-        cells = [] if capture is None else (self.cells if capture == 'all' else self.check_cells(capture))
-        if self._sess is not None: raise RuntimeError("this adapter is already patched; contexts do not nest")
-        sess = _Session(self, edits, cells, states, first_read, rules)
-        if start is not None: sess.start, sess.pending = start, set(self._layers)
-        saved, hooks = {}, []
-        try:
-            for modname in self._modules:
-                mod = sys.modules[modname]
-                for name, make in self._wrappers().items():
-                    if hasattr(mod, name):
-                        saved[(modname, name)] = getattr(mod, name)
-                        setattr(mod, name, make(getattr(mod, name)))
-            for m in self._layers.values(): hooks.append(m.register_forward_pre_hook(self._pre_hook, with_kwargs=True))
-            self._sess = sess
-            yield sess
-        finally:
-            self._sess = None
-            for h in hooks: h.remove()
-            for (modname, name), fn in saved.items(): setattr(sys.modules[modname], name, fn)
-
-    def _pre_hook(self, module, args, kwargs):
-        sess = self._sess
-        if sess is None: return
-        hs = kwargs['hidden_states'] if 'hidden_states' in kwargs else args[0]
-        cache = kwargs.get('cache_params', args[1] if len(args) > 1 else None)
-        L = module.layer_idx
-        B = hs.shape[0]
-        for n in sess.rows.get(L, ()):
-            if n != B: raise ValueError(f"a per-row edit matrix of layer {L} has {n} rows; the batch has {B}")
-        fresh = cache is None or cache.get_recurrent_state(L) is None
-        if L in sess.pending: sess.pending.discard(L); t0 = sess.start
-        elif fresh: t0 = 0
-        elif L not in sess.counter:
-            raise RuntimeError(f"layer {L} continues a cache filled outside this patch, so absolute positions are unknown: "
-                               "run the whole sequence (prompt included) inside one `patched` context, or pass `start`")
-        else: t0 = sess.counter[L]
-        sess.counter[L] = t0 + hs.shape[1]
-        sess.current = (L, t0)
-
-    def _wrappers(self) -> dict:
-        "Module-level name -> function(original) -> replacement."
-        d = {'causal_conv1d_fn': self._conv_wrapper, 'causal_conv1d_update': self._conv_wrapper}
-        return d
-
-    def _conv_wrapper(self, original):
-        def conv(x, *args, **kwargs):
-            fn = original if x.device.type == 'cuda' else torch_kernel(original)
-            return fn(x, *args, **_filter_kwargs(fn, kwargs))
-        return conv
-
-    # --- the generic split-at-edits run of one kernel call
-    def _split_run(self, T, seg, initial_state, pieces_fn):
-        "Run fast segments between edits of the current layer, apply edits, record captures; return (out, final stored state)."
-        sess = self._sess
-        L, t0 = sess.current
-        ed = sess.edits_in(L, t0, T)
-        cap_heads = sess.capture.get(L, [])
-        heads = sorted(set(cap_heads) | {h for es in ed.values() for h, _, _ in es})
-        pieces = pieces_fn(heads) if heads else None
-        outs, state, cur = [], initial_state, 0
-        for p in sorted(ed):
-            o, state = seg(cur, p + 1, state)
-            for n, (h, kind, M) in enumerate(ed[p]):
-                i = heads.index(h)
-                if callable(M):  # state-dependent change: computed from the state after the write (and earlier edits) at p
-                    dS = M(self._to_kv(state[:, h]).float().clone(), {k: x[:, p, i] for k, x in pieces.items()}).float()
-                    ed[p][n] = (h, 'add', dS)  # the capture's recurrence replays the same change
-                else: dS = _delta(kind, M, pieces, i, p)
-                state[:, h] += self._from_kv(dS).to(state.dtype)
-                if sess.first_read == 'same':
-                    o[:, -1, h] += torch.einsum('bkv,bk->bv', dS, pieces['q'][:, p, i]).to(o.dtype)
-            outs.append(o); cur = p + 1
-        if cur < T or not outs:
-            o, state = seg(cur, T, state); outs.append(o)
-        out = outs[0] if len(outs) == 1 else torch.cat(outs, 1)
-        if cap_heads: self._record(L, t0, T, heads, cap_heads, pieces, initial_state, state, ed)
-        return out, state
-
-    def _record(self, L, t0, T, heads, cap_heads, pieces, initial_state, final_state, ed):
-        "Store the captured per-token quantities (and optionally the explicit per-token states) of this call."
-        sess = self._sess
-        idx = [heads.index(h) for h in cap_heads]
-        P = {k: v[:, :, idx] for k, v in pieces.items()}
-        B = P['k'].shape[0]
-        d_k, d_v = P['k'].shape[-1], P['v'].shape[-1]
-        if initial_state is None: S0 = P['k'].new_zeros(B, len(idx), d_k, d_v)
-        else: S0 = self._to_kv(initial_state[:, cap_heads]).float()
-        states = None
-        if sess.states:
-            S, states = S0.clone(), []
-            for t in range(T):
-                S = self._step(S, P, t)
-                for h, kind, M in ed.get(t, []):
-                    if h in cap_heads:
-                        j = cap_heads.index(h)
-                        S[:, j] = S[:, j] + _delta(kind, M, P, j, t)
-                states.append(S)
-            states = torch.stack(states, 1)
-        fin = self._to_kv(final_state[:, cap_heads]).detach().float().clone()
-        for j, h in enumerate(cap_heads):
-            rec = {k: v[:, :, j].detach() for k, v in P.items()}
-            rec.update(final_state=fin[:, j], initial_state=S0[:, j].detach(),
-                       positions=torch.arange(t0, t0 + T, device=P['k'].device))
-            if states is not None: rec['states'] = states[:, :, j].detach()
-            sess.records.setdefault(Cell(L, h), []).append(rec)
-
-    def _step(self, S, P, t):
-        "One explicit step of the recurrence for the captured heads: S [B,n,d_k,d_v] -> S_t (fp32)."
-        a, b = P['decay'][:, t, :, None, None], P['strength'][:, t, :, None, None]
-        k_t, v_t = P['k'][:, t], P['v'][:, t]
-        S = a * S
-        if self.erase: S = S - b * k_t[..., :, None] * torch.einsum('bnk,bnkv->bnv', k_t, S)[..., None, :]
-        return S + b * k_t[..., :, None] * v_t[..., None, :]
-
-    # --- high-level methods
     @staticmethod
     def _cache_of(out):
         return getattr(out, 'past_key_values', None) or getattr(out, 'cache_params', None)
-
-    @torch.no_grad()
-    def capture(self, input_ids, cells=None, states:bool=False, attention_mask=None, edits=(), first_read:str='same') -> Capture:
-        "Forward `input_ids` (with a cache) and capture `cells` (default all); returns logits, per-cell captures and the cache."
-        input_ids = self._check_ids(input_ids)
-        cells = self.check_cells(cells)
-        with self.patched(edits=edits, capture=cells, states=states, first_read=first_read, max_position=input_ids.shape[1] - 1) as s:
-            out = self.model(input_ids, attention_mask=attention_mask, use_cache=True)
-        cap = s.result()
-        cap.logits, cap.cache = out.logits, self._cache_of(out)
-        return cap
-
-    @torch.no_grad()
-    def forward(self, input_ids, edits=(), first_read:str='same', attention_mask=None) -> Tensor:
-        "Logits [B,T,V] of a full forward pass with `edits` applied."
-        input_ids = self._check_ids(input_ids)
-        with self.patched(edits=edits, first_read=first_read, max_position=input_ids.shape[1] - 1):
-            return self.model(input_ids, attention_mask=attention_mask, use_cache=False).logits
-
-
-# %% ../nbs/00_hosts.ipynb
-@patch
-def check_mask(self:HostAdapter, input_ids:Tensor, attention_mask=None) -> Tensor:
-    "A left-padding attention mask for `input_ids` (all ones when None), validated."
-    if attention_mask is None: return torch.ones_like(input_ids)
-    m = torch.as_tensor(attention_mask).to(input_ids.device)
-    if tuple(m.shape) != tuple(input_ids.shape): raise ValueError(f"attention_mask shape {tuple(m.shape)} does not match input_ids {tuple(input_ids.shape)}")
-    if not ((m == 0) | (m == 1)).all(): raise ValueError("attention_mask must hold only 0 and 1")
-    m = m.long()
-    for b, row in enumerate(m):
-        if int(row.sum()) == 0: raise ValueError(f"row {b} of attention_mask has no real token")
-        if (row[1:] < row[:-1]).any(): raise ValueError(f"row {b} of attention_mask is not left padding (zeros, then ones): {row.tolist()}")
-    return m
-
-def _check_sampling(temperature, top_k, top_p, seed):
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not math.isfinite(temperature) or temperature <= 0:
-        raise ValueError(f"temperature {temperature!r} must be a finite number > 0")
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0): raise ValueError(f"top_k {top_k!r} must be an int >= 0 or None")
-    if top_p is not None and (isinstance(top_p, bool) or not isinstance(top_p, (int, float)) or not 0 < top_p <= 1): raise ValueError(f"top_p {top_p!r} must be in (0, 1] or None")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)): raise ValueError(f"seed {seed!r} must be an int or None")
-
-@patch
-@torch.no_grad()
-def generate(self:HostAdapter, input_ids, max_new_tokens:int, edits=(), first_read:str='same',
-             interventions=(), # `writesae.interventions` objects (or one list per row, or their compiled rule); positions count real tokens
-             attention_mask=None, # left-padding mask [B, T] (None: no padding)
-             do_sample:bool=False, temperature:float=1.0, top_k:int|None=None, top_p:float|None=None,
-             seed:int|None=None, # seeds a forked RNG for sampling (None: the global RNG)
-             eos_token_id:int|None=None, # stop a row at this token (None: exactly max_new_tokens)
-             pad_token_id:int|None=None, # fills a stopped row (default: eos_token_id, else 0)
-             return_logits:bool=False, # also return the raw logits of every step [B, new, V]
-             **kwargs):
-    "Generate `max_new_tokens` tokens with `edits` and `interventions` applied; returns [B, T+new] ids (and logits)."
-    input_ids = self._check_ids(input_ids)
-    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
-        raise ValueError(f"max_new_tokens {max_new_tokens!r} must be an int >= 1")
-    mask = self.check_mask(input_ids, attention_mask)
-    _check_sampling(temperature, top_k, top_p, seed)
-    V = self.unembedding().shape[0]
-    for name, t in (('eos_token_id', eos_token_id), ('pad_token_id', pad_token_id)):
-        if t is not None and (isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < V): raise ValueError(f"{name} {t!r} out of range (0..{V - 1})")
-    from transformers import GenerationMixin
-    if not isinstance(self.model, GenerationMixin):  # writesae's own RWKV-7: greedy / temperature / top-k sampling, no padding
-        for name, bad in (('top_p', top_p is not None), ('return_logits', return_logits), ('a padded attention_mask', not bool(mask.all()))):
-            if bad: raise ValueError(f"{name} is not supported by {type(self.model).__name__}.generate")
-    last = input_ids.shape[1] + max_new_tokens - 2
-    rules = []
-    if callable(interventions): rules = [interventions]  # a rule built by `writesae.interventions.compile_interventions`
-    elif interventions:
-        from writesae.interventions import compile_interventions  # the steering layer builds on this module
-        rules = [compile_interventions(self, interventions, mask, max_new_tokens)]
-    kw = dict(do_sample=True, temperature=float(temperature), top_k=top_k or 0, top_p=1.0 if top_p is None else float(top_p)) if do_sample else dict(do_sample=False)
-    if eos_token_id is None: kw.update(min_new_tokens=max_new_tokens, eos_token_id=None)
-    else: kw.update(eos_token_id=eos_token_id)
-    pad = pad_token_id if pad_token_id is not None else (eos_token_id if eos_token_id is not None else 0)
-    with self.patched(edits=edits, first_read=first_read, max_position=last, rules=rules), \
-         torch.random.fork_rng(devices=[self.device] if self.device.type == 'cuda' else [], enabled=seed is not None):
-        if seed is not None: torch.manual_seed(seed)
-        out = self.model.generate(input_ids, attention_mask=mask, max_new_tokens=max_new_tokens, pad_token_id=pad, use_cache=True,
-                                  return_dict_in_generate=True, output_logits=return_logits, **kw, **kwargs)
-    if isinstance(out, Tensor): return out  # a model whose generate returns ids only (checked above)
-    return (out.sequences, torch.stack(out.logits, 1).float()) if return_logits else out.sequences
 
 # %% ../nbs/00_hosts.ipynb
 def _gdn_pieces(query, key, value, g, beta, heads, l2norm:bool):
@@ -517,6 +194,7 @@ def _gdn_pieces(query, key, value, g, beta, heads, l2norm:bool):
     return dict(q=q, k=k, v=value.index_select(2, hv).float(), strength=beta.index_select(2, hv).float(),
                 decay=g.index_select(2, hv).float().exp())
 
+# %% ../nbs/00_hosts.ipynb
 class GatedDeltaNetHost(HostAdapter):
     "Gated DeltaNet layers of transformers models (Qwen3.5 and siblings); state (d_k, d_v) as stored."
     family, erase = 'gated_deltanet', True
@@ -534,27 +212,29 @@ class GatedDeltaNetHost(HostAdapter):
         for name in self._kernels: d[name] = lambda orig, name=name: self._kernel(name, orig)
         return d
 
-    def _kernel(self, name, original):
-        def kernel(query, key, value, g, beta, initial_state=None, output_final_state=False, use_qk_l2norm_in_kernel=False, **kwargs):
-            if kwargs.pop('cu_seqlens', None) is not None: raise ValueError("packed sequences (cu_seqlens) are not supported inside a writesae patch")
-            fn = choose_kernel(name, original, query.device)
-            kw = _filter_kwargs(fn, kwargs)
-            sess = self._sess
-            run = lambda q, k, v, g_, b_, st, fin: fn(q, k, v, g=g_, beta=b_, initial_state=st, output_final_state=fin,
-                                                      use_qk_l2norm_in_kernel=use_qk_l2norm_in_kernel, **kw)
-            T = query.shape[1]
-            if sess is None or sess.current is None or (not sess.edits_in(sess.current[0], sess.current[1], T) and sess.current[0] not in sess.capture):
-                return run(query, key, value, g, beta, initial_state, output_final_state)
-            contig = query.device.type == 'cuda'  # fla wants contiguous inputs
-            def seg(lo, hi, state):
-                if lo == 0 and hi == T: xs = (query, key, value, g, beta)
-                else: xs = [x[:, lo:hi].contiguous() if contig else x[:, lo:hi] for x in (query, key, value, g, beta)]
-                return run(*xs, state, True)
-            pieces = lambda heads: _gdn_pieces(query, key, value, g, beta, heads, use_qk_l2norm_in_kernel)
-            out, state = self._split_run(T, seg, initial_state, pieces)
-            sess.current = None
-            return out, (state if output_final_state else None)
-        return kernel
+# %% ../nbs/00_hosts.ipynb
+@patch
+def _kernel(self:GatedDeltaNetHost, name, original):
+    def kernel(query, key, value, g, beta, initial_state=None, output_final_state=False, use_qk_l2norm_in_kernel=False, **kwargs):
+        if kwargs.pop('cu_seqlens', None) is not None: raise ValueError("packed sequences (cu_seqlens) are not supported inside a writesae patch")
+        fn = choose_kernel(name, original, query.device)
+        kw = _filter_kwargs(fn, kwargs)
+        sess = self._sess
+        run = lambda q, k, v, g_, b_, st, fin: fn(q, k, v, g=g_, beta=b_, initial_state=st, output_final_state=fin,
+                                                  use_qk_l2norm_in_kernel=use_qk_l2norm_in_kernel, **kw)
+        T = query.shape[1]
+        if sess is None or sess.current is None or (not sess.edits_in(sess.current[0], sess.current[1], T) and sess.current[0] not in sess.capture):
+            return run(query, key, value, g, beta, initial_state, output_final_state)
+        contig = query.device.type == 'cuda'  # fla wants contiguous inputs
+        def seg(lo, hi, state):
+            if lo == 0 and hi == T: xs = (query, key, value, g, beta)
+            else: xs = [x[:, lo:hi].contiguous() if contig else x[:, lo:hi] for x in (query, key, value, g, beta)]
+            return run(*xs, state, True)
+        pieces = lambda heads: _gdn_pieces(query, key, value, g, beta, heads, use_qk_l2norm_in_kernel)
+        out, state = self._split_run(T, seg, initial_state, pieces)
+        sess.current = None
+        return out, (state if output_final_state else None)
+    return kernel
 
 # %% ../nbs/00_hosts.ipynb
 def _mamba2_pieces(x, dt, A, B, C, heads, dt_bias, dt_softplus, dt_limit):
@@ -568,6 +248,7 @@ def _mamba2_pieces(x, dt, A, B, C, heads, dt_bias, dt_softplus, dt_limit):
     return dict(q=C.index_select(2, hv // (H // G)).float(), k=B.index_select(2, hv // (H // G)).float(),
                 v=x.index_select(2, hv).float(), strength=d, decay=torch.exp(d * A.index_select(0, hv).float()))
 
+# %% ../nbs/00_hosts.ipynb
 class Mamba2Host(HostAdapter):
     "Mamba-2 mixers of transformers' Mamba2ForCausalLM; stored (P, N) states exposed transposed as (d_k, d_v) = (N, P)."
     family, erase = 'mamba2', False
@@ -587,55 +268,59 @@ class Mamba2Host(HostAdapter):
         d['mamba2_split_conv1d_scan_combined'] = lambda orig: (lambda *a, **k: None)
         return d
 
-    def _chunk_kernel(self, original):
-        def kernel(hidden_states, dt, A, B, C, chunk_size, D=None, dt_bias=None, initial_states=None, dt_softplus=False,
-                   dt_limit=(0.0, float('inf')), return_final_states=False, **kwargs):
-            if kwargs.get('seq_idx') is not None or kwargs.get('cu_seqlens') is not None:
-                raise ValueError("packed sequences (seq_idx / cu_seqlens) are not supported inside a writesae patch")
-            fn = choose_kernel('mamba2_chunk_scan', original, hidden_states.device)
-            kw = _filter_kwargs(fn, kwargs)
-            run = lambda x, dt_, B_, C_, st, fin: fn(x, dt_, A, B_, C_, chunk_size, D=D, dt_bias=dt_bias, initial_states=st,
-                                                     dt_softplus=dt_softplus, dt_limit=dt_limit, return_final_states=fin, **kw)
-            sess, T = self._sess, hidden_states.shape[1]
-            if sess is None or sess.current is None or (not sess.edits_in(sess.current[0], sess.current[1], T) and sess.current[0] not in sess.capture):
-                return run(hidden_states, dt, B, C, initial_states, return_final_states)
-            contig = hidden_states.device.type == 'cuda'
-            def seg(lo, hi, state):
-                if lo == 0 and hi == T: xs = (hidden_states, dt, B, C)
-                else: xs = [x[:, lo:hi].contiguous() if contig else x[:, lo:hi] for x in (hidden_states, dt, B, C)]
-                return run(*xs, state, True)
-            pieces = lambda heads: _mamba2_pieces(hidden_states, dt, A, B, C, heads, dt_bias, dt_softplus, dt_limit)
-            out, state = self._split_run(T, seg, initial_states, pieces)
-            sess.current = None
-            return (out, state) if return_final_states else out
-        return kernel
+# %% ../nbs/00_hosts.ipynb
+@patch
+def _chunk_kernel(self:Mamba2Host, original):
+    def kernel(hidden_states, dt, A, B, C, chunk_size, D=None, dt_bias=None, initial_states=None, dt_softplus=False,
+               dt_limit=(0.0, float('inf')), return_final_states=False, **kwargs):
+        if kwargs.get('seq_idx') is not None or kwargs.get('cu_seqlens') is not None:
+            raise ValueError("packed sequences (seq_idx / cu_seqlens) are not supported inside a writesae patch")
+        fn = choose_kernel('mamba2_chunk_scan', original, hidden_states.device)
+        kw = _filter_kwargs(fn, kwargs)
+        run = lambda x, dt_, B_, C_, st, fin: fn(x, dt_, A, B_, C_, chunk_size, D=D, dt_bias=dt_bias, initial_states=st,
+                                                 dt_softplus=dt_softplus, dt_limit=dt_limit, return_final_states=fin, **kw)
+        sess, T = self._sess, hidden_states.shape[1]
+        if sess is None or sess.current is None or (not sess.edits_in(sess.current[0], sess.current[1], T) and sess.current[0] not in sess.capture):
+            return run(hidden_states, dt, B, C, initial_states, return_final_states)
+        contig = hidden_states.device.type == 'cuda'
+        def seg(lo, hi, state):
+            if lo == 0 and hi == T: xs = (hidden_states, dt, B, C)
+            else: xs = [x[:, lo:hi].contiguous() if contig else x[:, lo:hi] for x in (hidden_states, dt, B, C)]
+            return run(*xs, state, True)
+        pieces = lambda heads: _mamba2_pieces(hidden_states, dt, A, B, C, heads, dt_bias, dt_softplus, dt_limit)
+        out, state = self._split_run(T, seg, initial_states, pieces)
+        sess.current = None
+        return (out, state) if return_final_states else out
+    return kernel
 
-    def _decode_kernel(self, original):
-        def kernel(state, hidden_states, dt, A, B, C, D=None, z=None, dt_bias=None, dt_softplus=False, **kwargs):
-            fn = choose_kernel('mamba2_selective_state_update', original, hidden_states.device)
-            kw = _filter_kwargs(fn, kwargs)
-            run = lambda: fn(state, hidden_states, dt, A, B, C, D, z=z, dt_bias=dt_bias, dt_softplus=dt_softplus, **kw)
-            sess = self._sess
-            if sess is None or sess.current is None or (not sess.edits_in(sess.current[0], sess.current[1], 1) and sess.current[0] not in sess.capture):
-                return run()
-            if z is not None: raise ValueError("editing through a gated (z) decode kernel is not supported")
-            init = state.clone() if sess.current[0] in sess.capture else None
-            def seg(lo, hi, st):  # one token; the kernel updates `state` (the cache tensor) in place
-                return run()[:, None], state
-            def pieces(heads):
-                hv = torch.tensor(heads, device=hidden_states.device)
-                H, G = hidden_states.shape[1], B.shape[1]
-                d = dt[:, :, 0].index_select(1, hv).float()
-                if dt_bias is not None: d = d + dt_bias[:, 0].index_select(0, hv).float()
-                if dt_softplus: d = F.softplus(d)
-                g = hv // (H // G)
-                return dict(q=C.index_select(1, g).float()[:, None], k=B.index_select(1, g).float()[:, None],
-                            v=hidden_states.index_select(1, hv).float()[:, None], strength=d[:, None],
-                            decay=torch.exp(d * A[:, 0, 0].index_select(0, hv).float())[:, None])
-            out, _ = self._split_run(1, seg, init, pieces)
-            sess.current = None
-            return out[:, 0]
-        return kernel
+# %% ../nbs/00_hosts.ipynb
+@patch
+def _decode_kernel(self:Mamba2Host, original):
+    def kernel(state, hidden_states, dt, A, B, C, D=None, z=None, dt_bias=None, dt_softplus=False, **kwargs):
+        fn = choose_kernel('mamba2_selective_state_update', original, hidden_states.device)
+        kw = _filter_kwargs(fn, kwargs)
+        run = lambda: fn(state, hidden_states, dt, A, B, C, D, z=z, dt_bias=dt_bias, dt_softplus=dt_softplus, **kw)
+        sess = self._sess
+        if sess is None or sess.current is None or (not sess.edits_in(sess.current[0], sess.current[1], 1) and sess.current[0] not in sess.capture):
+            return run()
+        if z is not None: raise ValueError("editing through a gated (z) decode kernel is not supported")
+        init = state.clone() if sess.current[0] in sess.capture else None
+        def seg(lo, hi, st):  # one token; the kernel updates `state` (the cache tensor) in place
+            return run()[:, None], state
+        def pieces(heads):
+            hv = torch.tensor(heads, device=hidden_states.device)
+            H, G = hidden_states.shape[1], B.shape[1]
+            d = dt[:, :, 0].index_select(1, hv).float()
+            if dt_bias is not None: d = d + dt_bias[:, 0].index_select(0, hv).float()
+            if dt_softplus: d = F.softplus(d)
+            g = hv // (H // G)
+            return dict(q=C.index_select(1, g).float()[:, None], k=B.index_select(1, g).float()[:, None],
+                        v=hidden_states.index_select(1, hv).float()[:, None], strength=d[:, None],
+                        decay=torch.exp(d * A[:, 0, 0].index_select(0, hv).float())[:, None])
+        out, _ = self._split_run(1, seg, init, pieces)
+        sess.current = None
+        return out[:, 0]
+    return kernel
 
 # %% ../nbs/00_hosts.ipynb
 HOST_FAMILIES = {'gated_deltanet': GatedDeltaNetHost, 'mamba2': Mamba2Host}
@@ -700,3 +385,369 @@ def tiny_host_model(family:str='gated_deltanet', # 'gated_deltanet' (Qwen3.5) or
             if family == 'mamba2':  # default dt is 0.001..0.1, which makes one write negligible: draw dt in 0.1..1
                 for l in model.backbone.layers: l.mixer.dt_bias.copy_(torch.expm1(torch.empty(cfg.num_heads).uniform_(0.1, 1.0)).log())
     return model.eval()
+
+# %% ../nbs/00_hosts.ipynb
+@patch(as_prop=True)
+def layers(self:HostAdapter) -> list:
+    "Indices of the recurrent layers."
+    return sorted(self._layers)
+
+@patch(as_prop=True)
+def n_layers(self:HostAdapter) -> int:
+    "Number of decoder layers of the model (recurrent or not)."
+    return int(getattr(self.model.config, 'num_hidden_layers', None) or getattr(self.model.get_text_config(), 'num_hidden_layers'))
+
+@patch
+def _check_layer(self:HostAdapter, layer):
+    if not isinstance(layer, int) or layer not in self._layers:
+        raise ValueError(f"layer {layer!r} is not a recurrent layer of this {self.family} model; valid layers: {self.layers}")
+    return self._layers[layer]
+
+@patch
+def n_heads(self:HostAdapter, layer:int) -> int:
+    "Number of matrix-state heads of `layer`."
+    return self._n_heads(self._check_layer(layer))
+
+# %% ../nbs/00_hosts.ipynb
+@patch(as_prop=True)
+def cells(self:HostAdapter) -> list:
+    "Every (layer, head) cell of the model."
+    return [Cell(l, h) for l in self.layers for h in range(self.n_heads(l))]
+
+@patch
+def check_cell(self:HostAdapter, cell) -> Cell:
+    "Validate a cell and return it as a `Cell`."
+    cell = as_cell(cell)
+    n = self.n_heads(cell.layer)
+    if not 0 <= cell.head < n: raise ValueError(f"head {cell.head} out of range for layer {cell.layer} (0..{n-1})")
+    return cell
+
+@patch
+def dims(self:HostAdapter, cell) -> tuple:
+    "(d_k, d_v) of the cell's state."
+    cell = self.check_cell(cell)
+    return self._dims(self._layers[cell.layer])
+
+# %% ../nbs/00_hosts.ipynb
+@patch
+def out_proj_block(self:HostAdapter, cell) -> Tensor:
+    "The head's block W_O[h] of the output projection, (d_model, d_v) (a detached view)."
+    cell = self.check_cell(cell)
+    m = self._layers[cell.layer]
+    d_v = self._dims(m)[1]
+    w = self._out_proj(m).weight
+    return w[:, cell.head * d_v:(cell.head + 1) * d_v].detach()
+
+@patch
+def unembedding(self:HostAdapter) -> Tensor:
+    "The unembedding matrix W_U, (vocab, d_model) (a detached view)."
+    return self.model.get_output_embeddings().weight.detach()
+
+@patch
+def cache_state(self:HostAdapter, cache, cell) -> Tensor:
+    "The cell's recurrent state in `cache`, [B,d_k,d_v]."
+    cell = self.check_cell(cell)
+    s = cache.layers[cell.layer].recurrent_states[0][:, cell.head]
+    return self._to_kv(s)
+
+# %% ../nbs/00_hosts.ipynb
+@patch
+def layer_module(self:HostAdapter, layer:int) -> torch.nn.Module:
+    "The recurrent module of `layer` (GDN: the `*GatedDeltaNet` layer; Mamba-2: the `Mamba2Mixer`)."
+    return self._check_layer(layer)
+
+@patch
+def readout_norm(self:HostAdapter, cell) -> torch.nn.Module|None:
+    "The module applied to the cell's read before the output projection, or None. Called as `norm(o, gate)`: GDN's gated RMSNorm on `o, gate` of shape [N, d_v] (rows = tokens x heads); Mamba-2's gated group norm on [B, T, H*P]."
+    cell = self.check_cell(cell)
+    return getattr(self._layers[cell.layer], 'norm', None)
+
+@patch
+def to_kv(self:HostAdapter, s:Tensor) -> Tensor:
+    "A state in the cache's stored orientation ([..., d_k, d_v] for GDN, [..., d_v, d_k] for Mamba-2) as [..., d_k, d_v]."
+    return self._to_kv(s)
+
+@patch
+def from_kv(self:HostAdapter, s:Tensor) -> Tensor:
+    "Inverse of `to_kv`: a [..., d_k, d_v] state in the cache's stored orientation."
+    return self._from_kv(s)
+
+@patch(as_prop=True)
+def device(self:HostAdapter): return next(self.model.parameters()).device
+
+@patch(as_prop=True)
+def dtype(self:HostAdapter): return next(self.model.parameters()).dtype
+
+# %% ../nbs/00_hosts.ipynb
+@patch
+def check_edits(self:HostAdapter, edits, max_position:int|None=None) -> list:
+    "Validate edits (cell, position, kind, matrix shape/dtype/device/finite); raise before any forward."
+    out, seen = [], {}
+    for e in edits:
+        if not isinstance(e, Edit): raise TypeError(f"edit {e!r} is not an Edit")
+        e = Edit(self.check_cell(e.cell), e.position, e.kind, e.matrix)
+        out.append(e)
+        if e.kind not in EDIT_KINDS: raise ValueError(f"unknown edit kind {e.kind!r}; valid kinds: {EDIT_KINDS}")
+        if isinstance(e.position, bool) or not isinstance(e.position, int):
+            raise TypeError(f"edit position {e.position!r} is not an int")
+        if e.position < 0 or (max_position is not None and e.position > max_position):
+            rng = f"0..{max_position}" if max_position is not None else ">= 0"
+            raise ValueError(f"edit position {e.position} out of range ({rng})")
+        shape = self.dims(e.cell)
+        if e.kind == 'delete':
+            if e.matrix is not None: raise ValueError("a 'delete' edit takes no matrix (matrix must be None)")
+        elif e.kind == 'add' and callable(e.matrix): pass  # a state-dependent change f(state, pieces) -> [B, d_k, d_v], checked by its maker
+        else:
+            m = e.matrix
+            if not isinstance(m, Tensor): raise TypeError(f"a {e.kind!r} edit needs a {shape} tensor as matrix, got {type(m).__name__}")
+            if tuple(m.shape) != shape and not (m.dim() == 3 and m.shape[0] >= 1 and tuple(m.shape[1:]) == shape):
+                raise ValueError(f"edit matrix shape {tuple(m.shape)} does not match cell {e.cell} (d_k, d_v) = {shape} (or [B, d_k, d_v], one per batch row)")
+            ok = {torch.float32, self.dtype}
+            if m.dtype not in ok: raise TypeError(f"edit matrix dtype {m.dtype} not supported; valid: {sorted(map(str, ok))}")
+            if m.device != self.device: raise ValueError(f"edit matrix is on {m.device}; the model is on {self.device}")
+            if not torch.isfinite(m).all(): raise ValueError(f"edit matrix for {e.cell} at position {e.position} contains NaN or inf")
+        if e.kind != 'add':
+            key = (e.cell, e.position)
+            if key in seen: raise ValueError(f"two delete/replace edits on {e.cell} at position {e.position}; keep one")
+            seen[key] = e
+    return out
+
+# %% ../nbs/00_hosts.ipynb
+@patch
+def check_cells(self:HostAdapter, cells) -> list:
+    "Validate cells to capture (None: all)."
+    if cells is None: return self.cells
+    if isinstance(cells, Cell) or (isinstance(cells, tuple) and len(cells) == 2 and all(isinstance(x, int) for x in cells)):
+        cells = [cells]
+    return list(dict.fromkeys(self.check_cell(c) for c in cells))
+
+@patch
+def _check_ids(self:HostAdapter, input_ids):
+    if not isinstance(input_ids, Tensor) or input_ids.dim() != 2 or input_ids.dtype not in (torch.long, torch.int32, torch.int64):
+        raise TypeError(f"input_ids must be an integer tensor [batch, seq]; got {getattr(input_ids, 'shape', type(input_ids))}")
+    if input_ids.shape[1] == 0: raise ValueError("input_ids is empty (sequence length 0)")
+    if input_ids.shape[0] == 0: raise ValueError("input_ids has no rows (batch size 0)")
+    V = self.model.get_input_embeddings().num_embeddings
+    lo, hi = int(input_ids.min()), int(input_ids.max())
+    if lo < 0 or hi >= V: raise ValueError(f"token id {hi if hi >= V else lo} out of range for the model's vocabulary of {V} (0..{V - 1})")
+    return input_ids.to(self.device)
+
+# %% ../nbs/00_hosts.ipynb
+@patch
+@contextlib.contextmanager
+def patched(self:HostAdapter, edits=(), capture=None, states:bool=False, first_read:str='same', max_position:int|None=None,
+            start:int|None=None, rules=()):
+    "Context in which `model(...)` / `model.generate(...)` run with `edits` applied and `capture` cells recorded; `start`: absolute position of the first token of the first call (a cache filled outside the patch); `rules`: callables `(layer, t0, T) -> [(relative position, head, kind, matrix)]` giving more edits at each call."
+    if start is not None and (isinstance(start, bool) or not isinstance(start, int) or start < 0):
+        raise ValueError(f"start {start!r} must be an int >= 0 or None")
+    if first_read not in FIRST_READS: raise ValueError(f"first_read {first_read!r} not valid; valid: {FIRST_READS}")
+    edits = self.check_edits(edits, max_position)
+    cells = [] if capture is None else (self.cells if capture == 'all' else self.check_cells(capture))
+    if self._sess is not None: raise RuntimeError("this adapter is already patched; contexts do not nest")
+    sess = _Session(self, edits, cells, states, first_read, rules)
+    if start is not None: sess.start, sess.pending = start, set(self._layers)
+    saved, hooks = {}, []
+    try:
+        for modname in self._modules:
+            mod = sys.modules[modname]
+            for name, make in self._wrappers().items():
+                if hasattr(mod, name):
+                    saved[(modname, name)] = getattr(mod, name)
+                    setattr(mod, name, make(getattr(mod, name)))
+        for m in self._layers.values(): hooks.append(m.register_forward_pre_hook(self._pre_hook, with_kwargs=True))
+        self._sess = sess
+        yield sess
+    finally:
+        self._sess = None
+        for h in hooks: h.remove()
+        for (modname, name), fn in saved.items(): setattr(sys.modules[modname], name, fn)
+
+# %% ../nbs/00_hosts.ipynb
+@patch
+def _pre_hook(self:HostAdapter, module, args, kwargs):
+    sess = self._sess
+    if sess is None: return
+    hs = kwargs['hidden_states'] if 'hidden_states' in kwargs else args[0]
+    cache = kwargs.get('cache_params', args[1] if len(args) > 1 else None)
+    L = module.layer_idx
+    B = hs.shape[0]
+    for n in sess.rows.get(L, ()):
+        if n != B: raise ValueError(f"a per-row edit matrix of layer {L} has {n} rows; the batch has {B}")
+    fresh = cache is None or cache.get_recurrent_state(L) is None
+    if L in sess.pending: sess.pending.discard(L); t0 = sess.start
+    elif fresh: t0 = 0
+    elif L not in sess.counter:
+        raise RuntimeError(f"layer {L} continues a cache filled outside this patch, so absolute positions are unknown: "
+                           "run the whole sequence (prompt included) inside one `patched` context, or pass `start`")
+    else: t0 = sess.counter[L]
+    sess.counter[L] = t0 + hs.shape[1]
+    sess.current = (L, t0)
+
+# %% ../nbs/00_hosts.ipynb
+@patch
+def _wrappers(self:HostAdapter) -> dict:
+    "Module-level name -> function(original) -> replacement."
+    d = {'causal_conv1d_fn': self._conv_wrapper, 'causal_conv1d_update': self._conv_wrapper}
+    return d
+
+@patch
+def _conv_wrapper(self:HostAdapter, original):
+    def conv(x, *args, **kwargs):
+        fn = original if x.device.type == 'cuda' else torch_kernel(original)
+        return fn(x, *args, **_filter_kwargs(fn, kwargs))
+    return conv
+
+# %% ../nbs/00_hosts.ipynb
+@patch
+def _split_run(self:HostAdapter, T, seg, initial_state, pieces_fn):
+    "Run fast segments between edits of the current layer, apply edits, record captures; return (out, final stored state)."
+    sess = self._sess
+    L, t0 = sess.current
+    ed = sess.edits_in(L, t0, T)
+    cap_heads = sess.capture.get(L, [])
+    heads = sorted(set(cap_heads) | {h for es in ed.values() for h, _, _ in es})
+    pieces = pieces_fn(heads) if heads else None
+    outs, state, cur = [], initial_state, 0
+    for p in sorted(ed):
+        o, state = seg(cur, p + 1, state)
+        for n, (h, kind, M) in enumerate(ed[p]):
+            i = heads.index(h)
+            if callable(M):  # state-dependent change: computed from the state after the write (and earlier edits) at p
+                dS = M(self._to_kv(state[:, h]).float().clone(), {k: x[:, p, i] for k, x in pieces.items()}).float()
+                ed[p][n] = (h, 'add', dS)  # the capture's recurrence replays the same change
+            else: dS = _delta(kind, M, pieces, i, p)
+            state[:, h] += self._from_kv(dS).to(state.dtype)
+            if sess.first_read == 'same':
+                o[:, -1, h] += torch.einsum('bkv,bk->bv', dS, pieces['q'][:, p, i]).to(o.dtype)
+        outs.append(o); cur = p + 1
+    if cur < T or not outs:
+        o, state = seg(cur, T, state); outs.append(o)
+    out = outs[0] if len(outs) == 1 else torch.cat(outs, 1)
+    if cap_heads: self._record(L, t0, T, heads, cap_heads, pieces, initial_state, state, ed)
+    return out, state
+
+# %% ../nbs/00_hosts.ipynb
+@patch
+def _record(self:HostAdapter, L, t0, T, heads, cap_heads, pieces, initial_state, final_state, ed):
+    "Store the captured per-token quantities (and optionally the explicit per-token states) of this call."
+    sess = self._sess
+    idx = [heads.index(h) for h in cap_heads]
+    P = {k: v[:, :, idx] for k, v in pieces.items()}
+    B = P['k'].shape[0]
+    d_k, d_v = P['k'].shape[-1], P['v'].shape[-1]
+    if initial_state is None: S0 = P['k'].new_zeros(B, len(idx), d_k, d_v)
+    else: S0 = self._to_kv(initial_state[:, cap_heads]).float()
+    states = None
+    if sess.states:
+        S, states = S0.clone(), []
+        for t in range(T):
+            S = self._step(S, P, t)
+            for h, kind, M in ed.get(t, []):
+                if h in cap_heads:
+                    j = cap_heads.index(h)
+                    S[:, j] = S[:, j] + _delta(kind, M, P, j, t)
+            states.append(S)
+        states = torch.stack(states, 1)
+    fin = self._to_kv(final_state[:, cap_heads]).detach().float().clone()
+    for j, h in enumerate(cap_heads):
+        rec = {k: v[:, :, j].detach() for k, v in P.items()}
+        rec.update(final_state=fin[:, j], initial_state=S0[:, j].detach(),
+                   positions=torch.arange(t0, t0 + T, device=P['k'].device))
+        if states is not None: rec['states'] = states[:, :, j].detach()
+        sess.records.setdefault(Cell(L, h), []).append(rec)
+
+# %% ../nbs/00_hosts.ipynb
+@patch
+def _step(self:HostAdapter, S, P, t):
+    "One explicit step of the recurrence for the captured heads: S [B,n,d_k,d_v] -> S_t (fp32)."
+    a, b = P['decay'][:, t, :, None, None], P['strength'][:, t, :, None, None]
+    k_t, v_t = P['k'][:, t], P['v'][:, t]
+    S = a * S
+    if self.erase: S = S - b * k_t[..., :, None] * torch.einsum('bnk,bnkv->bnv', k_t, S)[..., None, :]
+    return S + b * k_t[..., :, None] * v_t[..., None, :]
+
+# %% ../nbs/00_hosts.ipynb
+@patch
+@torch.no_grad()
+def capture(self:HostAdapter, input_ids, cells=None, states:bool=False, attention_mask=None, edits=(), first_read:str='same') -> Capture:
+    "Forward `input_ids` (with a cache) and capture `cells` (default all); returns logits, per-cell captures and the cache."
+    input_ids = self._check_ids(input_ids)
+    cells = self.check_cells(cells)
+    with self.patched(edits=edits, capture=cells, states=states, first_read=first_read, max_position=input_ids.shape[1] - 1) as s:
+        out = self.model(input_ids, attention_mask=attention_mask, use_cache=True)
+    cap = s.result()
+    cap.logits, cap.cache = out.logits, self._cache_of(out)
+    return cap
+
+@patch
+@torch.no_grad()
+def forward(self:HostAdapter, input_ids, edits=(), first_read:str='same', attention_mask=None) -> Tensor:
+    "Logits [B,T,V] of a full forward pass with `edits` applied."
+    input_ids = self._check_ids(input_ids)
+    with self.patched(edits=edits, first_read=first_read, max_position=input_ids.shape[1] - 1):
+        return self.model(input_ids, attention_mask=attention_mask, use_cache=False).logits
+
+# %% ../nbs/00_hosts.ipynb
+@patch
+def check_mask(self:HostAdapter, input_ids:Tensor, attention_mask=None) -> Tensor:
+    "A left-padding attention mask for `input_ids` (all ones when None), validated."
+    if attention_mask is None: return torch.ones_like(input_ids)
+    m = torch.as_tensor(attention_mask).to(input_ids.device)
+    if tuple(m.shape) != tuple(input_ids.shape): raise ValueError(f"attention_mask shape {tuple(m.shape)} does not match input_ids {tuple(input_ids.shape)}")
+    if not ((m == 0) | (m == 1)).all(): raise ValueError("attention_mask must hold only 0 and 1")
+    m = m.long()
+    for b, row in enumerate(m):
+        if int(row.sum()) == 0: raise ValueError(f"row {b} of attention_mask has no real token")
+        if (row[1:] < row[:-1]).any(): raise ValueError(f"row {b} of attention_mask is not left padding (zeros, then ones): {row.tolist()}")
+    return m
+
+# %% ../nbs/00_hosts.ipynb
+def _check_sampling(temperature, top_k, top_p, seed):
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not math.isfinite(temperature) or temperature <= 0:
+        raise ValueError(f"temperature {temperature!r} must be a finite number > 0")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0): raise ValueError(f"top_k {top_k!r} must be an int >= 0 or None")
+    if top_p is not None and (isinstance(top_p, bool) or not isinstance(top_p, (int, float)) or not 0 < top_p <= 1): raise ValueError(f"top_p {top_p!r} must be in (0, 1] or None")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)): raise ValueError(f"seed {seed!r} must be an int or None")
+
+# %% ../nbs/00_hosts.ipynb
+@patch
+@torch.no_grad()
+def generate(self:HostAdapter, input_ids, max_new_tokens:int, edits=(), first_read:str='same',
+             interventions=(), # `writesae.interventions` objects (or one list per row, or their compiled rule); positions count real tokens
+             attention_mask=None, # left-padding mask [B, T] (None: no padding)
+             do_sample:bool=False, temperature:float=1.0, top_k:int|None=None, top_p:float|None=None,
+             seed:int|None=None, # seeds a forked RNG for sampling (None: the global RNG)
+             eos_token_id:int|None=None, # stop a row at this token (None: exactly max_new_tokens)
+             pad_token_id:int|None=None, # fills a stopped row (default: eos_token_id, else 0)
+             return_logits:bool=False, # also return the raw logits of every step [B, new, V]
+             **kwargs):
+    "Generate `max_new_tokens` tokens with `edits` and `interventions` applied; returns [B, T+new] ids (and logits)."
+    input_ids = self._check_ids(input_ids)
+    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
+        raise ValueError(f"max_new_tokens {max_new_tokens!r} must be an int >= 1")
+    mask = self.check_mask(input_ids, attention_mask)
+    _check_sampling(temperature, top_k, top_p, seed)
+    V = self.unembedding().shape[0]
+    for name, t in (('eos_token_id', eos_token_id), ('pad_token_id', pad_token_id)):
+        if t is not None and (isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < V): raise ValueError(f"{name} {t!r} out of range (0..{V - 1})")
+    from transformers import GenerationMixin
+    if not isinstance(self.model, GenerationMixin):  # writesae's own RWKV-7: greedy / temperature / top-k sampling, no padding
+        for name, bad in (('top_p', top_p is not None), ('return_logits', return_logits), ('a padded attention_mask', not bool(mask.all()))):
+            if bad: raise ValueError(f"{name} is not supported by {type(self.model).__name__}.generate")
+    last = input_ids.shape[1] + max_new_tokens - 2
+    rules = []
+    if callable(interventions): rules = [interventions]  # a rule built by `writesae.interventions.compile_interventions`
+    elif interventions:
+        from writesae.interventions import compile_interventions  # the steering layer builds on this module
+        rules = [compile_interventions(self, interventions, mask, max_new_tokens)]
+    kw = dict(do_sample=True, temperature=float(temperature), top_k=top_k or 0, top_p=1.0 if top_p is None else float(top_p)) if do_sample else dict(do_sample=False)
+    if eos_token_id is None: kw.update(min_new_tokens=max_new_tokens, eos_token_id=None)
+    else: kw.update(eos_token_id=eos_token_id)
+    pad = pad_token_id if pad_token_id is not None else (eos_token_id if eos_token_id is not None else 0)
+    with self.patched(edits=edits, first_read=first_read, max_position=last, rules=rules), \
+         torch.random.fork_rng(devices=[self.device] if self.device.type == 'cuda' else [], enabled=seed is not None):
+        if seed is not None: torch.manual_seed(seed)
+        out = self.model.generate(input_ids, attention_mask=mask, max_new_tokens=max_new_tokens, pad_token_id=pad, use_cache=True,
+                                  return_dict_in_generate=True, output_logits=return_logits, **kw, **kwargs)
+    if isinstance(out, Tensor): return out  # a model whose generate returns ids only (checked above)
+    return (out.sequences, torch.stack(out.logits, 1).float()) if return_logits else out.sequences

@@ -42,6 +42,7 @@ def _check_int(name, value, lo, hi=None):
         rng = f"{lo}..{hi}" if hi is not None else f">= {lo}"
         raise ValueError(f"{name}={value} out of range ({rng})")
 
+# %% ../nbs/02_sae.ipynb
 @dataclass
 class SAEConfig:
     "Hyper-parameters shared by every dictionary variant."
@@ -81,13 +82,6 @@ class SAEConfig:
             if not getattr(self, name) > 0: raise ValueError(f"{name}={getattr(self, name)} must be > 0")
         if self.aux_weight < 0: raise ValueError(f"aux_weight={self.aux_weight} must be >= 0")
 
-    @property
-    def d(self): return self.d_k * self.d_v
-
-    def to_dict(self):
-        "Plain dict of the fields plus the variant name."
-        return dict(variant=self.variant, **asdict(self))
-
     @staticmethod
     def from_dict(d:dict):
         "Config of the registered variant named by `d['variant']`."
@@ -101,6 +95,16 @@ class SAEConfig:
         if extra: raise ValueError(f"unknown config keys for variant {name!r}: {extra}")
         return cls(**d)
 
+# %% ../nbs/02_sae.ipynb
+@patch(as_prop=True)
+def d(self:SAEConfig): return self.d_k * self.d_v
+
+@patch
+def to_dict(self:SAEConfig):
+    "Plain dict of the fields plus the variant name."
+    return dict(variant=self.variant, **asdict(self))
+
+# %% ../nbs/02_sae.ipynb
 def register_variant(name:str):
     "Class decorator: register a config class under `name`."
     def deco(cls):
@@ -111,6 +115,7 @@ def register_variant(name:str):
         return cls
     return deco
 
+# %% ../nbs/02_sae.ipynb
 @register_variant('bilinear')
 @dataclass
 class WriteSAEConfig(SAEConfig):
@@ -214,6 +219,7 @@ def _bilinear_sparse_grads(g, m, S, key_enc, value_enc):
     g_value = value_enc.new_zeros(n_f, r * d_v).index_add_(0, flat_idx, ks.reshape(B * m, r * d_v))
     return g_key.view(n_f, r, d_k), g_value.view(n_f, r, d_v)
 
+# %% ../nbs/02_sae.ipynb
 class BilinearEncoderFn(torch.autograd.Function):
     "pre[b, i] = <S_b, sum_r key_enc[i,r] value_enc[i,r]^T>_F via one template GEMM; the backward is one GEMM plus two batched mat-vecs."
     @staticmethod
@@ -242,6 +248,7 @@ class BilinearEncoderFn(torch.autograd.Function):
             g_x = g @ torch.bmm(key_enc.transpose(1, 2), value_enc).reshape(n_f, -1)
         return g_x, g_key, g_value
 
+# %% ../nbs/02_sae.ipynb
 def _bilinear_pre_acts(x_flat, key_enc, value_enc, b_shift):
     "<S, sum_r key_enc value_enc^T>_F for a batch, via the template GEMM; b_shift (d_k*d_v,) is subtracted first."
     n_f, r, d_k = key_enc.shape
@@ -257,6 +264,7 @@ def _dense_pre_acts(x_flat, weight, b_shift):
     if b_shift is not None: pre = pre - weight @ b_shift
     return pre
 
+# %% ../nbs/02_sae.ipynb
 def _factored_decode(values, indices, key_factors, value_factors):
     "sum_j values[b,j] A_{indices[b,j]} using only the gathered factors."
     B, m = values.shape
@@ -275,6 +283,7 @@ def _dense_decode(values, indices, weight):
 def _factor_atoms(key_factors, value_factors):
     return torch.bmm(key_factors.transpose(1, 2), value_factors)
 
+# %% ../nbs/02_sae.ipynb
 def _normalize_factored_(key_factors, value_factors, eps=1e-12):
     "Rescale factors in place so every atom has unit Frobenius norm (rank 1: both factors unit)."
     kn = key_factors.norm(dim=-1, keepdim=True).clamp_min(eps)
@@ -355,12 +364,14 @@ def pre_acts(self:SAE, S, check:bool=True):
     S = self._check_states(S, check)
     return self._pre_acts(S.reshape(S.shape[0], -1), self._encoder_shift()) + self.b_enc
 
+# %% ../nbs/02_sae.ipynb
 def dense_to_sparse(act):
     "Non-zero entries of a dense (B, n_f) code tensor as padded (values, indices)."
     m = int((act != 0).sum(1).max()) if act.numel() else 0
     vals, idx = act.topk(m, dim=1)
     return vals, idx
 
+# %% ../nbs/02_sae.ipynb
 @patch
 def _sparsify(self:SAE, pre, update=False):
     "Apply the configured sparsity rule to pre-activations; return SAECodes."
@@ -394,6 +405,7 @@ def _sparsify(self:SAE, pre, update=False):
     vals, idx = dense_to_sparse(act)
     return SAECodes(vals, idx, pre)
 
+# %% ../nbs/02_sae.ipynb
 @patch
 def encode(self:SAE, S, check:bool=True):
     "Sparse codes of states S (B, d_k, d_v) as SAECodes(values, indices, pre_acts); NaN/Inf states raise unless `check=False`."
@@ -435,6 +447,7 @@ def aux_loss(self:SAE, pre, residual, dead):
     recon = self._decode_sparse(F.relu(vals), idx).reshape_as(residual)
     return (recon - residual).pow(2).mean()
 
+# %% ../nbs/02_sae.ipynb
 @patch
 def forward(self:SAE, S, update_state:bool|None=None, check:bool=True):
     "Encode, decode and score states S (B, d_k, d_v); `update_state` (default: training mode) updates dead counters and thresholds."
@@ -462,6 +475,7 @@ def forward(self:SAE, S, update_state:bool|None=None, check:bool=True):
     loss = mse + c.aux_weight * aux + sparsity
     return SAEOutput(recon, codes.values, codes.indices, loss, mse, nmse, fvu, l0, aux, sparsity, int(dead.sum()))
 
+# %% ../nbs/02_sae.ipynb
 @patch
 def set_progress(self:SAE, progress:float):
     "Training-schedule hook (fraction of training done): anneals the JumpReLU bandwidth."
@@ -495,6 +509,7 @@ def _svd_factors(R, r, gen=None):
         kf[~ok], vf[~ok] = rk.to(kf), rv.to(vf)
     return kf, vf
 
+# %% ../nbs/02_sae.ipynb
 def _alive_norm(weight, alive):
     "Mean per-feature norm of `weight` over alive features (1 if none)."
     if not alive.any(): return weight.new_tensor(1.0)
@@ -508,6 +523,7 @@ def reset_adam_moments(optimizer, params, idx):
         for key in ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'):
             if key in st and torch.is_tensor(st[key]) and st[key].ndim: st[key][idx] = 0
 
+# %% ../nbs/02_sae.ipynb
 @patch
 @torch.no_grad()
 def resample_dead(self:SAE, S, optimizer=None, generator=None):
@@ -551,6 +567,7 @@ class _FactoredDecoder:
         self.key_factors[idx], self.value_factors[idx] = kf.to(self.key_factors), vf.to(self.value_factors)
         return kf, vf, [self.key_factors, self.value_factors]
 
+# %% ../nbs/02_sae.ipynb
 class _DenseDecoder:
     "Mixin: dense decoder `dec_weight` (n_f, d) with unit-norm rows."
     def _init_decoder(self, gen):
@@ -579,6 +596,7 @@ class _DenseDecoder:
         self.dec_weight[idx] = flat.to(self.dec_weight)
         return None, None, [self.dec_weight]
 
+# %% ../nbs/02_sae.ipynb
 class _DenseEncoder:
     def _init_encoder(self, gen):
         c = self.config
@@ -590,6 +608,7 @@ class _DenseEncoder:
         self.enc_weight[idx] = (F.normalize(atoms_new.flatten(1), dim=1) * scale).to(self.enc_weight)
         return [self.enc_weight]
 
+# %% ../nbs/02_sae.ipynb
 class _BilinearEncoder:
     def _init_encoder(self, gen):
         c = self.config
@@ -613,6 +632,7 @@ class _BilinearEncoder:
         self.enc_value_factors[idx] = (vf / vf.flatten(1).norm(dim=1)[:, None, None] * vs).to(self.enc_value_factors)
         return [self.enc_key_factors, self.enc_value_factors]
 
+# %% ../nbs/02_sae.ipynb
 class _SeparateEncoder:
     "Variants with their own encoder: initialise and resample the decoder, then the encoder from it."
     def _init_params(self, gen): self._init_decoder(gen); self._init_encoder(gen)
@@ -620,6 +640,7 @@ class _SeparateEncoder:
         touched = list(self._reinit_decoder(idx, residuals, gen)[2])
         return touched + self._reinit_encoder(idx, residuals, self.atoms(idx), alive)
 
+# %% ../nbs/02_sae.ipynb
 def register_sae(config_cls):
     "Class decorator: the module class that `config_cls` builds."
     def deco(cls):
@@ -628,6 +649,7 @@ def register_sae(config_cls):
         return cls
     return deco
 
+# %% ../nbs/02_sae.ipynb
 @register_sae(WriteSAEConfig)
 class WriteSAE(_SeparateEncoder, _FactoredDecoder, _BilinearEncoder, SAE):
     "Bilinear encoder a_i = <S, key_enc_i value_enc_i^T>_F + b_enc_i, rank-r decoder."
@@ -716,6 +738,7 @@ def _resolve_dir(path_or_id, revision=None):
     from huggingface_hub import snapshot_download
     return Path(snapshot_download(str(path_or_id), revision=revision, allow_patterns=[CONFIG_NAME, WEIGHTS_NAME]))
 
+# %% ../nbs/02_sae.ipynb
 def load_state_checked(sae:SAE, state:dict, source:str=''):
     "Load `state` into `sae`, raising a ValueError that names any missing, unexpected or mis-shaped tensor."
     own = sae.state_dict()
@@ -728,6 +751,7 @@ def load_state_checked(sae:SAE, state:dict, source:str=''):
     sae.load_state_dict(state)
     return sae
 
+# %% ../nbs/02_sae.ipynb
 def load_sae(path_or_id, revision:str|None=None, map_location='cpu') -> SAE:
     "Load an SAE saved by `save_pretrained` from a directory or a hub id."
     d = _resolve_dir(path_or_id, revision)
@@ -767,6 +791,7 @@ def _infer_legacy_type(sd):
     if 'decoder.weight' in sd: return 'flat'
     raise ValueError(f"cannot tell the SAE type of a state dict with keys {sorted(sd)[:8]}")
 
+# %% ../nbs/02_sae.ipynb
 def legacy_to_canonical(sd:dict, sae_type:str|None=None):
     "Map a public-code state dict to (variant, canonical state dict, d_k, d_v, n_features, rank)."
     sd = dict(sd)
@@ -795,6 +820,7 @@ def legacy_to_canonical(sd:dict, sae_type:str|None=None):
         out['b_dec'] = sd['decoder.bias'].reshape(d_k, d_v)
     return _LEGACY_TYPES[sae_type], out, d_k, d_v, n_f, r
 
+# %% ../nbs/02_sae.ipynb
 def load_legacy_checkpoint(path, d_k:int|None=None, d_v:int|None=None, **overrides) -> SAE:
     "Load a public-code `.pt` state dict (no unpickling of modules) as a canonical SAE."
     try: ckpt = torch.load(path, map_location='cpu', weights_only=True)

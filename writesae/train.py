@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 from tqdm.auto import tqdm
+from fastcore.basics import patch
 
 from .sae import SAE, SAEConfig, build_sae, load_sae, load_meta
 from .files import (OutputDir, check_output_dir, read_marker, remove_leftovers, safetensors_bytes, tensors_digest,
@@ -68,6 +69,7 @@ class TrainConfig:
         if not 0 <= self.val_fraction < 1: raise ValueError(f"val_fraction={self.val_fraction} out of range [0, 1)")
         if not 0 <= self.lr_min <= self.lr: raise ValueError(f"need 0 <= lr_min ({self.lr_min}) <= lr ({self.lr})")
 
+# %% ../nbs/03_train.ipynb
 def lr_at(step:int, total:int, warmup:int, lr:float, lr_min:float):
     "Learning rate of optimizer step `step` (0-based): linear warmup, then cosine decay to lr_min."
     if step < warmup: return lr * (step + 1) / warmup
@@ -107,6 +109,7 @@ def _check_batch(x, d_k, d_v, where):
         raise ValueError(f"{where}: state {bad} contains NaN or Inf")
     return x
 
+# %% ../nbs/03_train.ipynb
 class _Stream:
     "A lazy source of batches: a callable f(epoch) / f() returning an iterator, or a re-iterable."
     def __init__(self, source, d_k, d_v, name='data'):
@@ -130,6 +133,7 @@ def _n_positional(f):
     except (TypeError, ValueError): return 0
     return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty for p in ps)
 
+# %% ../nbs/03_train.ipynb
 def _as_states(data, d_k, d_v, name):
     "In-memory states as a float tensor, validated (shape, non-empty, finite) in chunks."
     x = data if isinstance(data, Tensor) else torch.from_numpy(np.asarray(data))
@@ -317,67 +321,84 @@ class DataParallel:
         return ctx()
     def close(self):
         for n in ('_update_dead_counters', '_sparsify'): self.sae.__dict__.pop(n, None)
-    def total(self, n:int) -> int:
-        "The sum of `n` over the ranks."
-        t = torch.tensor([n], dtype=torch.long); self.dist.all_reduce(t); return int(t)
-    def weighted_mean(self, values:list, n:int, total:int) -> list:
-        "Means over the whole batch of per-rank means `values` over this rank's `n` of `total` states."
-        t = torch.tensor(values, dtype=torch.float64) * (n / total); self.dist.all_reduce(t); return t.tolist()
-    def gather(self, x:Tensor) -> Tensor:
-        "The whole batch whose share `x = batch[rank::world]` this rank holds, in the batch's order."
-        sizes = [torch.zeros(1, dtype=torch.long) for _ in range(self.world)]
-        self.dist.all_gather(sizes, torch.tensor([x.shape[0]]))
-        sizes = [int(s) for s in sizes]; m = max(sizes)
-        parts = [x.new_empty(m, *x.shape[1:]) for _ in range(self.world)]
-        self.dist.all_gather(parts, torch.cat([x, x.new_zeros(m - x.shape[0], *x.shape[1:])]).contiguous())
-        full = x.new_empty(sum(sizes), *x.shape[1:])
-        for r, (p, s) in enumerate(zip(parts, sizes)): full[r::self.world] = p[:s]
-        return full
-    def average_gradients(self, n:int, total:int):
-        "Replace every gradient by the whole batch's: the share-weighted sum over the ranks (a parameter no rank touched keeps None)."
-        ps = list(self.sae.parameters())
-        flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) * (n / total) for p in ps]
-                         + [torch.tensor([float(p.grad is not None) for p in ps], dtype=ps[0].dtype)])
-        self.dist.all_reduce(flat)
-        o = 0
-        for i, p in enumerate(ps):
-            p.grad = flat[o:o + p.numel()].view_as(p).clone() if flat[-len(ps) + i] > 0 else None; o += p.numel()
-    @torch.no_grad()
-    def _update_dead_counters(self, values, indices):
-        "A feature fired if it fired on any rank: the fired masks are all-reduced (max) before the counters move."
-        sae = self.sae
-        if not self.shared: return type(sae)._update_dead_counters(sae, values, indices)
-        fired = torch.zeros(sae.n_features, dtype=torch.int32, device=indices.device)
-        fired[indices[values > 0]] = 1
-        self.dist.all_reduce(fired, op=self.dist.ReduceOp.MAX)
-        sae.steps_since_fired += 1
-        sae.steps_since_fired[fired.bool()] = 0
-    def _sparsify(self, pre, update=False):
-        "BatchTopK over the whole batch: the k B-th largest activation of all ranks is the cut; the threshold EMA sees the global minimum."
-        sae, c = self.sae, self.sae.config
-        if not sae.training or not self.shared: return type(sae)._sparsify(sae, pre, update)
-        B = self.total(pre.shape[0])
-        flat = torch.nn.functional.relu(pre).reshape(-1)
-        K = min(c.k * B, B * pre.shape[1])
-        top = flat.detach().topk(min(K, flat.numel())).values
-        parts = [top.new_empty(K) for _ in range(self.world)]
-        self.dist.all_gather(parts, torch.cat([top, top.new_full((K - len(top),), -float('inf'))]))
-        cut = torch.cat(parts).topk(K).values[-1]
-        keep = flat.detach() >= cut
-        act = (flat * keep).view_as(pre)
-        if update:
-            with torch.no_grad():
-                pos = flat.detach()[keep & (flat.detach() > 0)]
-                low = (pos.min() if pos.numel() else pos.new_tensor(float('inf'))).reshape(1).clone()
-                self.dist.all_reduce(low, op=self.dist.ReduceOp.MIN)
-                if torch.isfinite(low).all():
-                    if int(sae.threshold_updates) == 0: sae.threshold.copy_(low[0])
-                    else: sae.threshold.mul_(c.threshold_momentum).add_((1 - c.threshold_momentum) * low[0])
-                    sae.threshold_updates += 1
-        from writesae.sae import SAECodes, dense_to_sparse
-        vals, idx = dense_to_sparse(act)
-        return SAECodes(vals, idx, pre)
 
+# %% ../nbs/03_train.ipynb
+@patch
+def total(self:DataParallel, n:int) -> int:
+    "The sum of `n` over the ranks."
+    t = torch.tensor([n], dtype=torch.long); self.dist.all_reduce(t); return int(t)
+
+@patch
+def weighted_mean(self:DataParallel, values:list, n:int, total:int) -> list:
+    "Means over the whole batch of per-rank means `values` over this rank's `n` of `total` states."
+    t = torch.tensor(values, dtype=torch.float64) * (n / total); self.dist.all_reduce(t); return t.tolist()
+
+@patch
+def gather(self:DataParallel, x:Tensor) -> Tensor:
+    "The whole batch whose share `x = batch[rank::world]` this rank holds, in the batch's order."
+    sizes = [torch.zeros(1, dtype=torch.long) for _ in range(self.world)]
+    self.dist.all_gather(sizes, torch.tensor([x.shape[0]]))
+    sizes = [int(s) for s in sizes]; m = max(sizes)
+    parts = [x.new_empty(m, *x.shape[1:]) for _ in range(self.world)]
+    self.dist.all_gather(parts, torch.cat([x, x.new_zeros(m - x.shape[0], *x.shape[1:])]).contiguous())
+    full = x.new_empty(sum(sizes), *x.shape[1:])
+    for r, (p, s) in enumerate(zip(parts, sizes)): full[r::self.world] = p[:s]
+    return full
+
+# %% ../nbs/03_train.ipynb
+@patch
+def average_gradients(self:DataParallel, n:int, total:int):
+    "Replace every gradient by the whole batch's: the share-weighted sum over the ranks (a parameter no rank touched keeps None)."
+    ps = list(self.sae.parameters())
+    flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) * (n / total) for p in ps]
+                     + [torch.tensor([float(p.grad is not None) for p in ps], dtype=ps[0].dtype)])
+    self.dist.all_reduce(flat)
+    o = 0
+    for i, p in enumerate(ps):
+        p.grad = flat[o:o + p.numel()].view_as(p).clone() if flat[-len(ps) + i] > 0 else None; o += p.numel()
+
+# %% ../nbs/03_train.ipynb
+@patch
+@torch.no_grad()
+def _update_dead_counters(self:DataParallel, values, indices):
+    "A feature fired if it fired on any rank: the fired masks are all-reduced (max) before the counters move."
+    sae = self.sae
+    if not self.shared: return type(sae)._update_dead_counters(sae, values, indices)
+    fired = torch.zeros(sae.n_features, dtype=torch.int32, device=indices.device)
+    fired[indices[values > 0]] = 1
+    self.dist.all_reduce(fired, op=self.dist.ReduceOp.MAX)
+    sae.steps_since_fired += 1
+    sae.steps_since_fired[fired.bool()] = 0
+
+# %% ../nbs/03_train.ipynb
+@patch
+def _sparsify(self:DataParallel, pre, update=False):
+    "BatchTopK over the whole batch: the k B-th largest activation of all ranks is the cut; the threshold EMA sees the global minimum."
+    sae, c = self.sae, self.sae.config
+    if not sae.training or not self.shared: return type(sae)._sparsify(sae, pre, update)
+    B = self.total(pre.shape[0])
+    flat = torch.nn.functional.relu(pre).reshape(-1)
+    K = min(c.k * B, B * pre.shape[1])
+    top = flat.detach().topk(min(K, flat.numel())).values
+    parts = [top.new_empty(K) for _ in range(self.world)]
+    self.dist.all_gather(parts, torch.cat([top, top.new_full((K - len(top),), -float('inf'))]))
+    cut = torch.cat(parts).topk(K).values[-1]
+    keep = flat.detach() >= cut
+    act = (flat * keep).view_as(pre)
+    if update:
+        with torch.no_grad():
+            pos = flat.detach()[keep & (flat.detach() > 0)]
+            low = (pos.min() if pos.numel() else pos.new_tensor(float('inf'))).reshape(1).clone()
+            self.dist.all_reduce(low, op=self.dist.ReduceOp.MIN)
+            if torch.isfinite(low).all():
+                if int(sae.threshold_updates) == 0: sae.threshold.copy_(low[0])
+                else: sae.threshold.mul_(c.threshold_momentum).add_((1 - c.threshold_momentum) * low[0])
+                sae.threshold_updates += 1
+    from writesae.sae import SAECodes, dense_to_sparse
+    vals, idx = dense_to_sparse(act)
+    return SAECodes(vals, idx, pre)
+
+# %% ../nbs/03_train.ipynb
 def _data_parallel(cfg, sae):
     "A `DataParallel` when ddp=True runs in a torch.distributed group of more than one process; None otherwise (ddp is then a no-op)."
     if not cfg.ddp: return None
@@ -386,183 +407,244 @@ def _data_parallel(cfg, sae):
     return DataParallel(sae)
 
 # %% ../nbs/03_train.ipynb
+class _Run:
+    "What one `train_sae` call carries from step to step: data, schedule, folders, optimizer, generators, counters, log."
+    def __init__(self, **kw): self.__dict__.update(kw)
+
+def _train_inputs(sae, data, passage_ids, cfg, val_data, meta) -> _Run:
+    "Check the training (and validation) data before anything is written or trained; returns the data side of a run."
+    d_k, d_v = sae.d_k, sae.d_v
+    r = _Run(X=None, tr_idx=None, stream=None, first=None, meta=meta)
+    if _is_in_memory(data):
+        r.X = X = _as_states(data, d_k, d_v, 'data')
+        r.tr_idx, va_idx = split_by_passage(X.shape[0], passage_ids, cfg.val_fraction, cfg.split_seed)
+        if len(r.tr_idx) == 0: raise ValueError("the training split is empty")
+        if val_data is not None: raise ValueError("in-memory data is split by passage; do not pass val_data as well")
+        if cfg.recurrent: raise ValueError("recurrent=True trains on Segments batches of a store (StoreBatches(..., segment_len=L)), not on in-memory states")
+        r.spe = math.ceil(len(r.tr_idx) / cfg.batch_size)
+        Xv = X[va_idx] if len(va_idx) else None
+        r.val_batches = (lambda: (Xv[i:i + cfg.batch_size].float() for i in range(0, len(Xv), cfg.batch_size))) if Xv is not None else None
+        r.n_train, r.n_val = len(r.tr_idx), len(va_idx)
+    else: _stream_inputs(r, sae, data, passage_ids, cfg, val_data)
+    return r
+
+# %% ../nbs/03_train.ipynb
+def _stream_inputs(r, sae, data, passage_ids, cfg, val_data):
+    "The lazy-source side of `_train_inputs`: read and check the first batch, and set up the validation source."
+    d_k, d_v = sae.d_k, sae.d_v
+    if passage_ids is not None: raise ValueError("passage_ids are for in-memory data; split a lazy source yourself and pass val_data")
+    r.stream = stream = _Stream(data, d_k, d_v, 'data')
+    r.first = first = next(iter(stream.batches(0)), None)
+    if first is None: raise ValueError("data: the data source is empty (no batches)")
+    if cfg.recurrent:
+        if not _is_segments(first): raise ValueError(f"recurrent=True needs batches of Segments (StoreBatches(..., segment_len=L)); the data source yields {type(first).__name__}")
+        from writesae.store import check_recurrent_sae
+        check_recurrent_sae(sae)
+        if cfg.ddp and sae.config.sparsity == 'batchtopk': raise ValueError("ddp=True with recurrent=True supports sparsity 'topk' only (the batch-wide BatchTopK cut is not shared across ranks there)")
+        r.meta = dict(r.meta or {}, recurrent=True, segment_len=int(first.states.shape[1]))  # stamped in every checkpoint
+    r.spe = len(stream) if stream.has_len() else None
+    r.n_train, r.n_val = None, None
+    if val_data is None: r.val_batches = None
+    elif _is_in_memory(val_data):
+        Xv = _as_states(val_data, d_k, d_v, 'val_data'); r.n_val = len(Xv)
+        r.val_batches = lambda: (Xv[i:i + cfg.batch_size].float() for i in range(0, len(Xv), cfg.batch_size))
+    else:
+        vs = _Stream(val_data, d_k, d_v, 'val_data'); r.val_batches = lambda: (_flat(x) for x in vs.batches(0))
+
+# %% ../nbs/03_train.ipynb
+def _train_setup(r, sae, data, cfg, resume):
+    "Resolve the schedule, check the output folder and join the process group (ddp), still before anything is written."
+    d_k, d_v = sae.d_k, sae.d_v
+    r.sched = _resolve(cfg, r.spe)
+    r.T = r.sched['total_steps']
+    r.out = out = Path(cfg.out_dir) if cfg.out_dir else None
+    if resume and out is None: raise ValueError("resume=True needs TrainConfig.out_dir")
+    r.od = check_train_out(out, resume, cfg.force) if out is not None else None
+    r.ddp = ddp = _data_parallel(cfg, sae)
+    if ddp is not None:
+        if _is_in_memory(data): raise ValueError("ddp=True streams each rank's share of every batch; pass a lazy source (StoreBatches(..., rank=, world=)), not in-memory states")
+        ddp.dist.barrier()  # every rank has checked out_dir before rank 0 writes into it
+    r.wout = out if ddp is None or ddp.rank == 0 else None  # only rank 0 writes
+    if ddp is not None: r.meta = dict(r.meta or {}, ddp=dict(world=ddp.world))  # stamped in every checkpoint
+    r.full = (lambda x: _flat(x) if ddp is None else ddp.gather(x.states if _is_segments(x) else x).reshape(-1, d_k, d_v))  # the whole batch
+
+# %% ../nbs/03_train.ipynb
+def _train_state(r, sae, data, cfg, resume):
+    "The optimizer, the two generators and the counters: fresh (with the decoder-bias init), or as `last/` saved them."
+    r.opt = make_optimizer(sae, cfg.lr)
+    r.data_gen = torch.Generator().manual_seed(cfg.seed)
+    r.resample_gen = torch.Generator().manual_seed(cfg.seed + 1)
+    r.step, r.epoch, r.batch_in_epoch, r.best_val, r.history = 0, 0, 0, None, []
+    r.acc, r.n_acc = {}, 0  # running sums of the metrics since the last log
+    r.epoch_gen_state = r.data_gen.get_state()
+    if resume: _resume_state(r, sae, cfg)
+    elif cfg.init_b_dec and sae.config.center != 'none':
+        sae.init_from_data(r.X[r.tr_idx[:65536]] if _is_in_memory(data) else r.full(r.first))
+    r.saved_step = r.step if resume else None
+
+# %% ../nbs/03_train.ipynb
+def _resume_state(r, sae, cfg):
+    "Load `out_dir/last` into the run, refusing a mixed checkpoint or a changed configuration."
+    out = r.out
+    st = load_trainer_state(out / 'last')
+    stamp = load_meta(out / 'last').get('weights_sha256')
+    if st.get('weights_sha256') and stamp and st['weights_sha256'] != stamp:
+        raise ValueError(f"{out / 'last'} is a mixed checkpoint: the trainer state was saved with weights {st['weights_sha256']}, the weights are {stamp}")
+    saved_cfg = {k: st['train_config'].get(k) for k in _RESUME_KEYS}
+    now_cfg = {k: getattr(cfg, k) for k in _RESUME_KEYS}
+    if saved_cfg != now_cfg:
+        diff = {k: (saved_cfg[k], now_cfg[k]) for k in _RESUME_KEYS if saved_cfg[k] != now_cfg[k]}
+        raise ValueError(f"resume with a different TrainConfig (saved, now): {diff}")
+    if bool(st['train_config'].get('recurrent', False)) != cfg.recurrent:
+        raise ValueError(f"resume with a different TrainConfig (saved, now): {{'recurrent': ({st['train_config'].get('recurrent', False)}, {cfg.recurrent})}}")
+    saved = load_sae(out / 'last')
+    if saved.config != sae.config: raise ValueError(f"resume with a different SAE config: saved {saved.config}, now {sae.config}")
+    sae.load_state_dict(saved.state_dict())
+    r.opt.load_state_dict(st['optimizer'])
+    r.step, r.epoch, r.batch_in_epoch = st['step'], st['epoch'], st['batch_in_epoch']
+    r.best_val, r.history = st['best_val'], list(st['history'])
+    r.epoch_gen_state = st['epoch_gen_state']
+    r.resample_gen.set_state(st['resample_gen'])
+    r.acc, r.n_acc = dict(st['log_acc']), st['log_n']
+
+# %% ../nbs/03_train.ipynb
+def _open_log(r, sae, cfg, resume):
+    "Open the run folder (its log starts with the resolved schedule and, on resume, the history so far) and wandb."
+    if r.wout is not None: _open_run(r.od, resume, [dict(event='schedule', **r.sched, n_train=r.n_train, n_val=r.n_val,
+                                                         train_config=asdict(cfg), sae_config=sae.config.to_dict())] + r.history)
+    r.run = None
+    if cfg.wandb and r.wout is not None:
+        import wandb  # optional, imported only when asked for
+        r.run = wandb.init(project=cfg.wandb_project, config=dict(r.sched, **asdict(cfg), **sae.config.to_dict()))
+
+def _log(r, row):
+    "Append one row to the history, `metrics.jsonl` (rank 0) and wandb."
+    r.history.append(row)
+    if r.wout is not None:
+        with open(r.out / 'metrics.jsonl', 'a') as f: f.write(dumps(row) + '\n')
+    if r.run is not None: r.run.log(row, step=row['step'])
+
+# %% ../nbs/03_train.ipynb
+def _payload(r, cfg):
+    "Everything besides the weights that an exact resume needs."
+    return dict(optimizer=r.opt.state_dict(), step=r.step, epoch=r.epoch, batch_in_epoch=r.batch_in_epoch,
+                epoch_gen_state=r.epoch_gen_state, resample_gen=r.resample_gen.get_state(),
+                best_val=r.best_val, history=r.history,
+                train_config={k: v for k, v in asdict(cfg).items() if k != 'out_dir'},  # the folder is where the file is
+                log_acc=dict(r.acc), log_n=r.n_acc, total_steps=r.T)
+
+def _save_resume(r, sae, cfg):
+    "Write `out_dir/last` (weights and trainer state, one atomic folder), after checking every weight is finite."
+    if r.wout is None: return
+    _check_finite_weights(sae, r.step, r.out / 'last', r.saved_step)
+    _save_state(sae, r.out / 'last', r.meta, _payload(r, cfg)); r.saved_step = r.step
+
+# %% ../nbs/03_train.ipynb
+def _train_step(r, sae, cfg, xb, i):
+    "One optimizer step on batch `xb` (the i-th of its epoch): schedule, forward, backward, Adam, renorm, resampling."
+    ddp, T, step = r.ddp, r.T, r.step
+    lr = lr_at(step, T, r.sched['warmup_steps'], cfg.lr, cfg.lr_min)
+    for g in r.opt.param_groups: g['lr'] = lr
+    sae.set_progress(step / T)
+    if cfg.recurrent:
+        from writesae.store import recurrent_forward
+        o = recurrent_forward(sae, xb)  # the same output and gradients as sae(xb.flat()), without n_f bilinear forms per state
+    else: o = sae(_flat(xb), check=False)  # batches were checked when they were read
+    n_here = _flat(xb).shape[0]
+    n_all = ddp.total(n_here) if ddp is not None else n_here
+    lv = o.loss.item() if ddp is None else ddp.weighted_mean([o.loss.item()], n_here, n_all)[0]
+    if not math.isfinite(lv): raise NonFiniteError(_stop_message(step + 1, f"the loss is {lv} (lr {lr:.3g}); lower the learning rate", r.out, r.saved_step))
+    r.opt.zero_grad(set_to_none=True)
+    o.loss.backward()
+    if ddp is not None: ddp.average_gradients(n_here, n_all)
+    r.opt.step()
+    r.step = step = step + 1; r.batch_in_epoch = i + 1
+    if cfg.renorm_every and step % cfg.renorm_every == 0: sae.normalize_decoder()
+    if r.sched['resample_every'] and step % r.sched['resample_every'] == 0 and step < T:
+        with (ddp.same_data() if ddp is not None else contextlib.nullcontext()):  # the whole batch, the same on every rank
+            sae.resample_dead(r.full(xb), optimizer=r.opt, generator=r.resample_gen)
+    return o, lr, n_here, n_all
+
+# %% ../nbs/03_train.ipynb
+def _log_step(r, sae, cfg, o, lr, n_here, n_all):
+    "Add the step's metrics to the running sums; every `log_every` steps log their means; every `save_every` save `last/`."
+    names = ('loss', 'mse', 'nmse', 'fvu', 'l0', 'aux_loss')
+    vals = [v.detach().item() for v in (o.loss, o.mse, o.nmse, o.fvu, o.l0, o.aux_loss)]
+    if r.ddp is not None: vals = r.ddp.weighted_mean(vals, n_here, n_all)  # nmse, fvu: the share-weighted mean of the ranks' ratios
+    for k_, v in zip(names, vals): r.acc[k_] = r.acc.get(k_, 0.0) + v
+    r.acc['dead_fraction'] = r.acc.get('dead_fraction', 0.0) + o.n_dead / sae.n_features
+    r.n_acc += 1
+    r.bar.update(1)
+    if r.step % cfg.log_every == 0 or r.step == r.T:
+        _log(r, dict(split='train', step=r.step, epoch=r.epoch, lr=lr, **{k_: v / r.n_acc for k_, v in r.acc.items()}))
+        r.bar.set_postfix(mse=f"{r.acc['mse'] / r.n_acc:.3g}", l0=f"{r.acc['l0'] / r.n_acc:.3g}")
+        r.acc, r.n_acc = {}, 0
+    if cfg.save_every and r.step % cfg.save_every == 0: _save_resume(r, sae, cfg)
+
+# %% ../nbs/03_train.ipynb
+def _train_epoch(r, sae, data, cfg) -> bool:
+    "The rest of the current epoch, from `batch_in_epoch` on; True when `stop_after` stopped the run."
+    r.data_gen.set_state(r.epoch_gen_state)
+    if _is_in_memory(data):
+        order = r.tr_idx[torch.randperm(len(r.tr_idx), generator=r.data_gen)] if cfg.shuffle else r.tr_idx
+        batches = (r.X[order[i:i + cfg.batch_size]].float() for i in range(0, len(order), cfg.batch_size))
+    else: batches = r.stream.batches(r.epoch)
+    for i, xb in enumerate(batches):
+        if i < r.batch_in_epoch: continue
+        _log_step(r, sae, cfg, *_train_step(r, sae, cfg, xb, i))
+        step, T = r.step, r.T
+        if (cfg.stop_after and step >= cfg.stop_after) or step >= T:
+            return bool(cfg.stop_after and step >= cfg.stop_after and step < T)
+    return False
+
+# %% ../nbs/03_train.ipynb
+def _end_epoch(r, sae, cfg):
+    "End of an epoch: validation, the best checkpoint when the validation MSE improved, and the resume state."
+    out, step = r.out, r.step
+    if r.val_batches is not None:
+        vm = evaluate(sae, r.val_batches())
+        if not math.isfinite(vm['val_mse']): raise NonFiniteError(_stop_message(step, f"the validation MSE is {vm['val_mse']}", out, r.saved_step))
+        _log(r, dict(split='val', step=step, epoch=r.epoch, **vm))
+        if r.best_val is None or vm['val_mse'] < r.best_val:
+            r.best_val = vm['val_mse']
+            if r.wout is not None:
+                _check_finite_weights(sae, step, out / 'best', r.saved_step)
+                sae.save_pretrained(out / 'best', meta=dict(r.meta or {}, step=step, epoch=r.epoch, **vm))
+    r.epoch += 1; r.batch_in_epoch = 0
+    r.epoch_gen_state = r.data_gen.get_state()
+    if step < r.T: _save_resume(r, sae, cfg)
+
+# %% ../nbs/03_train.ipynb
+def _finish(r, sae, cfg, stopped) -> TrainResult:
+    "Save the resume state, and `final/` unless the run was stopped early; close wandb and the process group."
+    r.bar.close()
+    _save_resume(r, sae, cfg)
+    if r.wout is not None and not stopped:
+        _check_finite_weights(sae, r.step, r.out / 'final', r.saved_step)
+        sae.save_pretrained(r.out / 'final', meta=dict(r.meta or {}, step=r.step, best_val_mse=r.best_val))
+    if r.run is not None: r.run.finish()
+    if r.ddp is not None: r.ddp.close(); r.ddp.dist.barrier()  # rank 0 has written everything before any rank goes on (e.g. to resume)
+    return TrainResult(sae, r.history, r.best_val, r.out)
+
+# %% ../nbs/03_train.ipynb
 def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=None, resume:bool=False,
               val_data=None, meta:dict|None=None) -> TrainResult:
     "Train an SAE (or the SAE of a config) on states `data` (N, d_k, d_v) or a lazy source of batches."
     cfg = config or TrainConfig()
     sae = build_sae(sae_or_config) if isinstance(sae_or_config, (SAEConfig, dict)) else sae_or_config
     if not isinstance(sae, SAE): raise TypeError(f"expected an SAE or SAEConfig, got {type(sae_or_config).__name__}")
-    d_k, d_v = sae.d_k, sae.d_v
-    # ---- inputs, all checked before anything is written or trained
-    if _is_in_memory(data):
-        X = _as_states(data, d_k, d_v, 'data')
-        tr_idx, va_idx = split_by_passage(X.shape[0], passage_ids, cfg.val_fraction, cfg.split_seed)
-        if len(tr_idx) == 0: raise ValueError("the training split is empty")
-        if val_data is not None: raise ValueError("in-memory data is split by passage; do not pass val_data as well")
-        if cfg.recurrent: raise ValueError("recurrent=True trains on Segments batches of a store (StoreBatches(..., segment_len=L)), not on in-memory states")
-        spe = math.ceil(len(tr_idx) / cfg.batch_size)
-        Xv = X[va_idx] if len(va_idx) else None
-        val_batches = (lambda: (Xv[i:i + cfg.batch_size].float() for i in range(0, len(Xv), cfg.batch_size))) if Xv is not None else None
-        n_train, n_val = len(tr_idx), len(va_idx)
-    else:
-        if passage_ids is not None: raise ValueError("passage_ids are for in-memory data; split a lazy source yourself and pass val_data")
-        stream = _Stream(data, d_k, d_v, 'data')
-        first = next(iter(stream.batches(0)), None)
-        if first is None: raise ValueError("data: the data source is empty (no batches)")
-        if cfg.recurrent:
-            if not _is_segments(first): raise ValueError(f"recurrent=True needs batches of Segments (StoreBatches(..., segment_len=L)); the data source yields {type(first).__name__}")
-            from writesae.store import check_recurrent_sae
-            check_recurrent_sae(sae)
-            if cfg.ddp and sae.config.sparsity == 'batchtopk': raise ValueError("ddp=True with recurrent=True supports sparsity 'topk' only (the batch-wide BatchTopK cut is not shared across ranks there)")
-            meta = dict(meta or {}, recurrent=True, segment_len=int(first.states.shape[1]))  # stamped in every checkpoint
-        spe = len(stream) if stream.has_len() else None
-        n_train, n_val = None, None
-        if val_data is None: val_batches = None
-        elif _is_in_memory(val_data):
-            Xv = _as_states(val_data, d_k, d_v, 'val_data'); n_val = len(Xv)
-            val_batches = lambda: (Xv[i:i + cfg.batch_size].float() for i in range(0, len(Xv), cfg.batch_size))
-        else:
-            vs = _Stream(val_data, d_k, d_v, 'val_data'); val_batches = lambda: (_flat(x) for x in vs.batches(0))
-    sched = _resolve(cfg, spe)
-    T = sched['total_steps']
-    out = Path(cfg.out_dir) if cfg.out_dir else None
-    if resume and out is None: raise ValueError("resume=True needs TrainConfig.out_dir")
-    od = check_train_out(out, resume, cfg.force) if out is not None else None
-    ddp = _data_parallel(cfg, sae)
-    if ddp is not None:
-        if _is_in_memory(data): raise ValueError("ddp=True streams each rank's share of every batch; pass a lazy source (StoreBatches(..., rank=, world=)), not in-memory states")
-        ddp.dist.barrier()  # every rank has checked out_dir before rank 0 writes into it
-    wout = out if ddp is None or ddp.rank == 0 else None  # only rank 0 writes
-    if ddp is not None: meta = dict(meta or {}, ddp=dict(world=ddp.world))  # stamped in every checkpoint
-    full = (lambda x: _flat(x) if ddp is None else ddp.gather(x.states if _is_segments(x) else x).reshape(-1, d_k, d_v))  # the whole batch
-
-    # ---- state
-    opt = make_optimizer(sae, cfg.lr)
-    data_gen = torch.Generator().manual_seed(cfg.seed)
-    resample_gen = torch.Generator().manual_seed(cfg.seed + 1)
-    step, epoch, batch_in_epoch, best_val, history = 0, 0, 0, None, []
-    acc, n_acc = {}, 0  # running sums of the metrics since the last log
-    epoch_gen_state = data_gen.get_state()
-    if resume:
-        st = load_trainer_state(out / 'last')
-        stamp = load_meta(out / 'last').get('weights_sha256')
-        if st.get('weights_sha256') and stamp and st['weights_sha256'] != stamp:
-            raise ValueError(f"{out / 'last'} is a mixed checkpoint: the trainer state was saved with weights {st['weights_sha256']}, the weights are {stamp}")
-        saved_cfg = {k: st['train_config'].get(k) for k in _RESUME_KEYS}
-        now_cfg = {k: getattr(cfg, k) for k in _RESUME_KEYS}
-        if saved_cfg != now_cfg:
-            diff = {k: (saved_cfg[k], now_cfg[k]) for k in _RESUME_KEYS if saved_cfg[k] != now_cfg[k]}
-            raise ValueError(f"resume with a different TrainConfig (saved, now): {diff}")
-        if bool(st['train_config'].get('recurrent', False)) != cfg.recurrent:
-            raise ValueError(f"resume with a different TrainConfig (saved, now): {{'recurrent': ({st['train_config'].get('recurrent', False)}, {cfg.recurrent})}}")
-        saved = load_sae(out / 'last')
-        if saved.config != sae.config: raise ValueError(f"resume with a different SAE config: saved {saved.config}, now {sae.config}")
-        sae.load_state_dict(saved.state_dict())
-        opt.load_state_dict(st['optimizer'])
-        step, epoch, batch_in_epoch = st['step'], st['epoch'], st['batch_in_epoch']
-        best_val, history = st['best_val'], list(st['history'])
-        epoch_gen_state = st['epoch_gen_state']
-        resample_gen.set_state(st['resample_gen'])
-        acc, n_acc = dict(st['log_acc']), st['log_n']
-    elif cfg.init_b_dec and sae.config.center != 'none':
-        sae.init_from_data(X[tr_idx[:65536]] if _is_in_memory(data) else full(first))
-
-    if wout is not None: _open_run(od, resume, [dict(event='schedule', **sched, n_train=n_train, n_val=n_val,
-                                                     train_config=asdict(cfg), sae_config=sae.config.to_dict())] + history)
-    run = None
-    if cfg.wandb and wout is not None:
-        import wandb  # optional, imported only when asked for
-        run = wandb.init(project=cfg.wandb_project, config=dict(sched, **asdict(cfg), **sae.config.to_dict()))
-
-    def log(row):
-        history.append(row)
-        if wout is not None:
-            with open(out / 'metrics.jsonl', 'a') as f: f.write(dumps(row) + '\n')
-        if run is not None: run.log(row, step=row['step'])
-
-    def payload():
-        return dict(optimizer=opt.state_dict(), step=step, epoch=epoch, batch_in_epoch=batch_in_epoch,
-                    epoch_gen_state=epoch_gen_state, resample_gen=resample_gen.get_state(),
-                    best_val=best_val, history=history,
-                    train_config={k: v for k, v in asdict(cfg).items() if k != 'out_dir'},  # the folder is where the file is
-                    log_acc=dict(acc), log_n=n_acc, total_steps=T)
-
-    saved_step = step if resume else None
-    def save_resume():
-        nonlocal saved_step
-        if wout is None: return
-        _check_finite_weights(sae, step, out / 'last', saved_step)
-        _save_state(sae, out / 'last', meta, payload()); saved_step = step
-
+    r = _train_inputs(sae, data, passage_ids, cfg, val_data, meta)  # all checked before anything is written or trained
+    _train_setup(r, sae, data, cfg, resume)
+    _train_state(r, sae, data, cfg, resume)
+    _open_log(r, sae, cfg, resume)
     sae.train()
-    bar = tqdm(total=T, initial=step, disable=not cfg.progress, desc=f"train {sae.config.variant}")
+    r.bar = tqdm(total=r.T, initial=r.step, disable=not cfg.progress, desc=f"train {sae.config.variant}")
     stopped = False
-    while step < T and not stopped:
-        # ---- one epoch
-        data_gen.set_state(epoch_gen_state)
-        if _is_in_memory(data):
-            order = tr_idx[torch.randperm(len(tr_idx), generator=data_gen)] if cfg.shuffle else tr_idx
-            batches = (X[order[i:i + cfg.batch_size]].float() for i in range(0, len(order), cfg.batch_size))
-        else: batches = stream.batches(epoch)
-        for i, xb in enumerate(batches):
-            if i < batch_in_epoch: continue
-            lr = lr_at(step, T, sched['warmup_steps'], cfg.lr, cfg.lr_min)
-            for g in opt.param_groups: g['lr'] = lr
-            sae.set_progress(step / T)
-            if cfg.recurrent:
-                from writesae.store import recurrent_forward
-                o = recurrent_forward(sae, xb)  # the same output and gradients as sae(xb.flat()), without n_f bilinear forms per state
-            else: o = sae(_flat(xb), check=False)  # batches were checked when they were read
-            n_here = _flat(xb).shape[0]
-            n_all = ddp.total(n_here) if ddp is not None else n_here
-            lv = o.loss.item() if ddp is None else ddp.weighted_mean([o.loss.item()], n_here, n_all)[0]
-            if not math.isfinite(lv): raise NonFiniteError(_stop_message(step + 1, f"the loss is {lv} (lr {lr:.3g}); lower the learning rate", out, saved_step))
-            opt.zero_grad(set_to_none=True)
-            o.loss.backward()
-            if ddp is not None: ddp.average_gradients(n_here, n_all)
-            opt.step()
-            step += 1; batch_in_epoch = i + 1
-            if cfg.renorm_every and step % cfg.renorm_every == 0: sae.normalize_decoder()
-            if sched['resample_every'] and step % sched['resample_every'] == 0 and step < T:
-                with (ddp.same_data() if ddp is not None else contextlib.nullcontext()):  # the whole batch, the same on every rank
-                    sae.resample_dead(full(xb), optimizer=opt, generator=resample_gen)
-            names = ('loss', 'mse', 'nmse', 'fvu', 'l0', 'aux_loss')
-            vals = [v.detach().item() for v in (o.loss, o.mse, o.nmse, o.fvu, o.l0, o.aux_loss)]
-            if ddp is not None: vals = ddp.weighted_mean(vals, n_here, n_all)  # nmse, fvu: the share-weighted mean of the ranks' ratios
-            for k_, v in zip(names, vals): acc[k_] = acc.get(k_, 0.0) + v
-            acc['dead_fraction'] = acc.get('dead_fraction', 0.0) + o.n_dead / sae.n_features
-            n_acc += 1
-            bar.update(1)
-            if step % cfg.log_every == 0 or step == T:
-                log(dict(split='train', step=step, epoch=epoch, lr=lr, **{k_: v / n_acc for k_, v in acc.items()}))
-                bar.set_postfix(mse=f"{acc['mse'] / n_acc:.3g}", l0=f"{acc['l0'] / n_acc:.3g}")
-                acc, n_acc = {}, 0
-            if cfg.save_every and step % cfg.save_every == 0: save_resume()
-            if (cfg.stop_after and step >= cfg.stop_after) or step >= T:
-                stopped = bool(cfg.stop_after and step >= cfg.stop_after and step < T)
-                break
+    while r.step < r.T and not stopped:
+        stopped = _train_epoch(r, sae, data, cfg)
         if stopped: break
-        # ---- end of epoch: validation, best checkpoint, resume state
-        if val_batches is not None:
-            vm = evaluate(sae, val_batches())
-            if not math.isfinite(vm['val_mse']): raise NonFiniteError(_stop_message(step, f"the validation MSE is {vm['val_mse']}", out, saved_step))
-            log(dict(split='val', step=step, epoch=epoch, **vm))
-            if best_val is None or vm['val_mse'] < best_val:
-                best_val = vm['val_mse']
-                if wout is not None:
-                    _check_finite_weights(sae, step, out / 'best', saved_step)
-                    sae.save_pretrained(out / 'best', meta=dict(meta or {}, step=step, epoch=epoch, **vm))
-        epoch += 1; batch_in_epoch = 0
-        epoch_gen_state = data_gen.get_state()
-        if step < T: save_resume()
-    bar.close()
-    save_resume()
-    if wout is not None and not stopped:
-        _check_finite_weights(sae, step, out / 'final', saved_step)
-        sae.save_pretrained(out / 'final', meta=dict(meta or {}, step=step, best_val_mse=best_val))
-    if run is not None: run.finish()
-    if ddp is not None: ddp.close(); ddp.dist.barrier()  # rank 0 has written everything before any rank goes on (e.g. to resume)
-    return TrainResult(sae, history, best_val, out)
+        _end_epoch(r, sae, cfg)
+    return _finish(r, sae, cfg, stopped)
 
 # %% ../nbs/03_train.ipynb
 def planted_states(n:int, d_k:int=24, d_v:int=40, n_atoms:int=32, active:int=3, noise:float=0.01, seed:int=0):
