@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_hosts.ipynb 2
 from __future__ import annotations
-import sys, math, inspect, importlib, contextlib
+import sys, math, inspect, importlib, contextlib, functools
 from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
@@ -751,3 +751,206 @@ def generate(self:HostAdapter, input_ids, max_new_tokens:int, edits=(), first_re
                                   return_dict_in_generate=True, output_logits=return_logits, **kw, **kwargs)
     if isinstance(out, Tensor): return out  # a model whose generate returns ids only (checked above)
     return (out.sequences, torch.stack(out.logits, 1).float()) if return_logits else out.sequences
+
+# %% ../nbs/00_hosts.ipynb
+class _Skip(torch.nn.Module):
+    "Stands in for a decoder block whose output is already known: returns its input."
+    def forward(self, hidden_states, *args, **kwargs): return hidden_states
+
+@patch
+def decoder_blocks(self:HostAdapter) -> torch.nn.ModuleList:
+    "The model's list of decoder blocks (index = layer), found as the ModuleList holding the adapter's recurrent layers."
+    n = self.n_layers
+    for m in self.model.modules():
+        if isinstance(m, torch.nn.ModuleList) and len(m) == n and \
+           all(any(x is self.layer_module(l) for x in m[l].modules()) for l in self.layers): return m
+    raise TypeError(f"could not find the decoder blocks of {type(self.model).__name__}")
+
+@patch
+@contextlib.contextmanager
+def skip_blocks(self:HostAdapter, below:int):
+    "Context in which decoder blocks `0..below-1` pass their input through (the replay feeds their known output as inputs_embeds)."
+    blocks = self.decoder_blocks()
+    saved = [blocks[i] for i in range(below)]
+    try:
+        for i in range(below): blocks[i] = _Skip()
+        yield blocks
+    finally:
+        for i, b in enumerate(saved): blocks[i] = b
+
+# %% ../nbs/00_hosts.ipynb
+class _LazyLogits:
+    "Base logits computed on demand: the unembedding applied to the final hidden states [T, d] at the indexed positions."
+    def __init__(self, head, final): self.head, self.final = head, final
+    def __getitem__(self, idx):  # each distinct position once (the arms of a firing share theirs)
+        u, inv = torch.as_tensor(idx, device=self.final.device).unique(return_inverse=True)
+        return self.head(self.final[u])[inv]
+    @property
+    def shape(self): return (self.final.shape[0], self.head.weight.shape[0])
+
+def _lazy_logits(model, out):
+    "`_LazyLogits` from an output with hidden states and the last position's logits, checked at that position (else None)."
+    final, head = out.hidden_states[-1][0], model.get_output_embeddings()
+    if head is None or not torch.equal(head(final[-1:]), out.logits[0, -1:]): return None  # a scale or cap after the unembedding
+    return _LazyLogits(head, final)
+
+def _cache_kw(model):
+    "The keyword under which the model's forward takes its cache."
+    return 'past_key_values' if 'past_key_values' in inspect.signature(model.forward).parameters else 'cache_params'
+
+@patch
+@torch.no_grad()
+def replay_record(self:HostAdapter, ids:Tensor, # [1,T] token ids
+                  layer:int, # the first replayed layer L
+                  cells:list, # cells to capture (the engine passes every head of layers >= L)
+                 ) -> dict:
+    "One unedited forward of `ids`: logits [T,V] (lazy), capture of `cells`, block L's input [T,d] and the cache with the raw conv inputs."
+    from transformers import DynamicCache
+    model = self.model
+    self._check_layer(layer)
+    cache = DynamicCache(config=model.config)
+    cache.activate_past_recording()  # conv layers keep every raw input, not only the last kernel-size ones
+    got = {}
+    def grab(m, args, kwargs): got['h'] = args[0] if args else kwargs['hidden_states']
+    hook = self.decoder_blocks()[layer].register_forward_pre_hook(grab, with_kwargs=True)
+    try:
+        with self.patched(capture=cells, states=False) as s:  # logits at the last position only (the rest on demand)
+            out = model(ids, use_cache=True, output_hidden_states=True, logits_to_keep=1, **{_cache_kw(model): cache})
+    finally: hook.remove()
+    logits = _lazy_logits(model, out)
+    if logits is None: logits = model(ids).logits[0]
+    return dict(logits=logits, cap=s.result(), hidden=got['h'][0], cache=cache)
+
+# %% ../nbs/00_hosts.ipynb
+_PREFIX = {}  # layer index -> (base keys [1, H_kv, T_b, D], base values, row start positions [B]) while a shared prefix is open
+
+@functools.cache
+def _prefix_layer_cls():
+    from transformers.cache_utils import DynamicLayer
+    class _PrefixLayer(DynamicLayer):
+        "A replay cache's attention layer: holds only the replayed window; reports `prefix` more positions (the base keys `_PREFIX` shares)."
+        def __init__(self, prefix:int): super().__init__(); self.prefix = prefix
+        def get_seq_length(self) -> int: return self.prefix + super().get_seq_length()
+    return _PrefixLayer
+
+# %% ../nbs/00_hosts.ipynb
+def _prefix_attention(original):
+    "Wrap an attention function: for layers in `_PREFIX`, attend the shared base prefix (masked per row) and the row's window."
+    def attend(module, query, key, value, attention_mask, dropout=0.0, scaling=None, **kwargs):
+        ctx = _PREFIX.get(getattr(module, 'layer_idx', None))
+        if ctx is None: return original(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs)
+        Kb, Vb, ts = ctx
+        B, Hq, q, D = query.shape
+        if q != 1: raise RuntimeError(f"the shared-prefix replay reads one token per step, got {q}")
+        Hk, Tb = key.shape[1], Kb.shape[-2]
+        g = Hq // Hk
+        qh = query.reshape(B, Hk, g, D)  # query head h -> key head h // g
+        scale = D ** -0.5 if scaling is None else scaling
+        qk = qh.permute(1, 0, 2, 3).reshape(Hk, B * g, D)  # rows x groups share each key head's base keys: one bmm, no copy per row
+        sb = torch.bmm(qk, Kb[0].transpose(-1, -2)).reshape(Hk, B, g, Tb).permute(1, 0, 2, 3) * scale  # [B, H_kv, g, T_b]
+        sb = sb.masked_fill(torch.arange(Tb, device=sb.device) >= ts[:, None, None, None], float('-inf'))
+        p = torch.softmax(torch.cat([sb, (qh @ key.transpose(-1, -2)) * scale], -1).float(), -1).to(query.dtype)
+        pb = p[..., :Tb].permute(1, 0, 2, 3).reshape(Hk, B * g, Tb)
+        o = torch.bmm(pb, Vb[0]).reshape(Hk, B, g, D).permute(1, 0, 2, 3) + p[..., Tb:] @ value
+        return o.reshape(B, Hq, 1, D).transpose(1, 2), None
+    return attend
+
+# %% ../nbs/00_hosts.ipynb
+def _attention_interfaces(model):
+    "The attention-function registries (`ALL_ATTENTION_FUNCTIONS`) of the model's modules, with the function each gives now."
+    impl, out = model.config._attn_implementation, {}
+    for m in model.modules():
+        mod = sys.modules.get(type(m).__module__)
+        iface = getattr(mod, 'ALL_ATTENTION_FUNCTIONS', None)
+        if iface is not None and id(iface) not in out:
+            out[id(iface)] = (iface, iface.get_interface(impl, getattr(mod, 'eager_attention_forward', None)))
+    return impl, list(out.values())
+
+@contextlib.contextmanager
+def _shared_prefix(impl, ifaces, prefixes:dict):
+    "Context in which the attention of the layers in `prefixes` reads the shared base keys before each row's start plus the row's own cache."
+    saved = [(iface, iface._local_mapping.get(impl)) for iface, _ in ifaces]
+    try:
+        for iface, orig in ifaces: iface[impl] = _prefix_attention(orig)
+        _PREFIX.update(prefixes)
+        yield
+    finally:
+        for l in prefixes: _PREFIX.pop(l, None)
+        for iface, prev in saved:
+            if prev is None: del iface[impl]
+            else: iface[impl] = prev
+
+# %% ../nbs/00_hosts.ipynb
+def _set_linear(layer, conv, rec, K):
+    "Fill a transformers LinearAttentionLayer with conv / recurrent states, as after a prefill."
+    layer.conv_states[0], layer.recurrent_states[0] = conv, rec
+    layer.is_conv_states_initialized[0] = layer.is_recurrent_states_initialized[0] = True
+    layer.has_previous_state[0], layer.conv_kernel_size[0] = True, K
+    layer.device, layer.dtype = conv.device, conv.dtype
+
+class _Replay:
+    "A batch of replays in progress: the cache, each row's first position, the attention prefix and mask, the steps taken."
+    def __init__(self, cache, ts, mask, prefixes, attention):
+        self.cache, self.ts, self.mask, self.prefixes, self.attention, self.seen = cache, ts, mask, prefixes, attention, 0
+
+# %% ../nbs/00_hosts.ipynb
+@patch
+@torch.no_grad()
+def replay_cache(self:HostAdapter, record:dict, # from `replay_record`
+                 layer:int, # the first replayed layer L
+                 ts:Tensor, # [B] first replayed position of each row
+                 states:dict, # layer -> [B,H,d_k,d_v] states after ts-1 (kv orientation), for every recurrent layer >= L
+                 prefix:bool=True, # attention layers read the shared base keys (else the keys are copied per row)
+                ) -> _Replay:
+    "The caches of `len(ts)` rows after position ts[b]-1 of every layer >= L, ready for `replay_step`."
+    from transformers import DynamicCache
+    from transformers.cache_utils import LinearAttentionCacheLayerMixin
+    B, bc, ts = len(ts), record['cache'], ts.to(self.device)
+    cache = DynamicCache(config=self.model.config)
+    for l, lay in enumerate(cache.layers):
+        src = bc.layers[l]
+        if isinstance(lay, LinearAttentionCacheLayerMixin):
+            raw, K = src.conv_states[0], src.conv_kernel_size[0]  # raw [1, C, T]
+            if l >= layer:
+                if l not in states: raise ValueError(f"states has no entry for layer {l}; replay_cache needs every recurrent layer >= {layer}")
+                rec = self.from_kv(states[l]).to(self.dtype).contiguous()
+                conv = F.pad(raw[0], (K, 0)).unfold(1, K, 1)[:, ts].transpose(0, 1).contiguous()  # [B, C, K]: raw inputs t-K..t-1
+            else:  # a skipped block: never read (zeros broadcast over the rows, nothing allocated per row)
+                r0 = src.recurrent_states[0]
+                rec, conv = r0.new_zeros(1, *r0.shape[1:]).expand(B, *r0.shape[1:]), raw.new_zeros(1, raw.shape[1], K).expand(B, -1, -1)
+            _set_linear(lay, conv, rec, K)
+        elif l >= layer and prefix: cache.layers[l] = _prefix_layer_cls()(src.keys.shape[-2])
+        elif l >= layer: lay.update(src.keys.expand(B, -1, -1, -1), src.values.expand(B, -1, -1, -1))
+        else:  # a skipped attention block: only its length is read (mask sizes); keep it as small [B, 1, T, 1] zeros
+            e = src.keys.new_zeros(B, 1, src.keys.shape[-2], 1)
+            lay.update(e, e)
+    attn = [l for l, x in enumerate(bc.layers) if not hasattr(x, 'conv_states')]
+    T, Tb = record['hidden'].shape[0], int(ts.max())
+    pre = {l: (bc.layers[l].keys[:, :, :Tb], bc.layers[l].values[:, :, :Tb], ts) for l in attn if l >= layer} if prefix else {}
+    mask = (torch.arange(T, device=self.device)[None] < ts[:, None]).long() if attn else None  # row b sees keys 0..t_b-1, then its window
+    return _Replay(cache, ts, mask, pre, _attention_interfaces(self.model) if pre else None)
+
+# %% ../nbs/00_hosts.ipynb
+def _grow_skipped(cache, L, B):
+    "Advance the length of the skipped attention layers by one token, as a replay step does for the others."
+    for l, layer in enumerate(cache.layers[:L]):
+        if not hasattr(layer, 'conv_states'):
+            e = layer.keys.new_zeros(B, 1, 1, 1)
+            layer.update(e, e)
+
+@patch
+@torch.no_grad()
+def replay_step(self:HostAdapter, replay:_Replay, # from `replay_cache` (advanced in place)
+                record:dict, # from `replay_record`
+                layer:int, # the first replayed layer L
+                pos:Tensor, # [B] absolute position of this step's token in each row
+               ) -> Tensor:
+    "Logits [B,V] of one token per row through layers >= L, fed block L's recorded input; edits apply as in any patched forward."
+    model, pos, B = self.model, pos.to(self.device), len(pos)
+    kw = {_cache_kw(model): replay.cache, 'inputs_embeds': record['hidden'][pos][:, None], 'use_cache': True}
+    if replay.mask is not None:
+        kw.update(attention_mask=torch.cat([replay.mask, replay.mask.new_ones(B, replay.seen + 1)], 1), position_ids=pos[:, None])
+    with self.skip_blocks(layer), (_shared_prefix(*replay.attention, replay.prefixes) if replay.prefixes else contextlib.nullcontext()):
+        logits = model(**kw).logits[:, -1]
+    _grow_skipped(replay.cache, layer, B); replay.seen += 1
+    return logits
