@@ -269,6 +269,35 @@ def flat_svd_matrices(sae, # a dense-decoder SAE (FlatSAE)
     return top_rank1(R, write.float().cpu().flatten(1).norm(dim=1))
 
 # %% ../nbs/14_passage.ipynb
+def _flat_svd_passage(adapter, sae, cell:Cell, passages:Tensor, p:int, # passage index
+                      fs:list, # its firings
+                      first_read:str, kl_direction:str, d:int, seed:int, engine:str, batch_size:int) -> list:
+    "Records of the baseline on one passage: states and writes at the firings, the three arms' matrices (and the identity), one engine call."
+    out = []
+    fs = sorted(fs, key=lambda f: f['position'])
+    ids = passages[p:p + 1].to(adapter.device)
+    positions = [f['position'] for f in fs]
+    cs, base = firing_states(adapter, ids, cell, positions, engine)
+    S, X = cs['S'].float(), cs['write'].float()
+    M = flat_svd_matrices(sae, S, X)
+    xn = X.cpu().flatten(1).norm(dim=1)
+    Rm = torch.stack([random_rank_r(sae.d_k, sae.d_v, adapter.write_rank, torch.Generator().manual_seed(random_arm_seed(seed, cell, p, t)))
+                      for t in positions]) * xn[:, None, None]
+    mats = torch.stack([M, torch.zeros_like(M), Rm, X.cpu()], 1)  # replace by 0 == delete the write; by X == identity (the floor)
+    if engine == 'fast': kls = fast_kls(adapter, ids, cell, positions, 'replace', mats, first_read, 1, base, batch_size)
+    else: kls = reference_kls(adapter, ids, cell, positions, 'replace', mats, first_read, 1)
+    for i, f in enumerate(fs):
+        t = f['position']
+        r = dict(passage=p, position=t, layer=cell.layer, head=cell.head, atom=f.get('atom'), code=f.get('code'),
+                 selected_by=f.get('selected_by'), write_norm=float(xn[i]), atom_arm_norm=float(M[i].norm()),
+                 cos_atom_write=float((M[i] * X[i].cpu()).sum() / (M[i].norm() * xn[i]).clamp_min(1e-30)))
+        r.update(kl_fields(kls, i, d))
+        r.update(amplitude='matched_norm', what='write', first_read=first_read, horizon=1, kl_direction=kl_direction,
+                 engine=engine, seed=seed, family=adapter.family, baseline='flat_svd')
+        out.append(r)
+    return out
+
+# %% ../nbs/14_passage.ipynb
 @torch.no_grad()
 def flat_svd_records(adapter, # host adapter of the model
                      sae, # the FlatSAE of `cell`
@@ -295,25 +324,5 @@ def flat_svd_records(adapter, # host adapter of the model
     for f in firings: by_p[f['passage']].append(f)
     d, recs = KL_DIRECTIONS.index(kl_direction), []
     for p in sorted(by_p):
-        fs = sorted(by_p[p], key=lambda f: f['position'])
-        ids = passages[p:p + 1].to(adapter.device)
-        positions = [f['position'] for f in fs]
-        cs, base = firing_states(adapter, ids, cell, positions, engine)
-        S, X = cs['S'].float(), cs['write'].float()
-        M = flat_svd_matrices(sae, S, X)
-        xn = X.cpu().flatten(1).norm(dim=1)
-        Rm = torch.stack([random_rank_r(sae.d_k, sae.d_v, adapter.write_rank, torch.Generator().manual_seed(random_arm_seed(seed, cell, p, t)))
-                          for t in positions]) * xn[:, None, None]
-        mats = torch.stack([M, torch.zeros_like(M), Rm, X.cpu()], 1)  # replace by 0 == delete the write; by X == identity (the floor)
-        if engine == 'fast': kls = fast_kls(adapter, ids, cell, positions, 'replace', mats, first_read, 1, base, batch_size)
-        else: kls = reference_kls(adapter, ids, cell, positions, 'replace', mats, first_read, 1)
-        for i, f in enumerate(fs):
-            t = f['position']
-            r = dict(passage=p, position=t, layer=cell.layer, head=cell.head, atom=f.get('atom'), code=f.get('code'),
-                     selected_by=f.get('selected_by'), write_norm=float(xn[i]), atom_arm_norm=float(M[i].norm()),
-                     cos_atom_write=float((M[i] * X[i].cpu()).sum() / (M[i].norm() * xn[i]).clamp_min(1e-30)))
-            r.update(kl_fields(kls, i, d))
-            r.update(amplitude='matched_norm', what='write', first_read=first_read, horizon=1, kl_direction=kl_direction,
-                     engine=engine, seed=seed, family=adapter.family, baseline='flat_svd')
-            recs.append(r)
+        recs += _flat_svd_passage(adapter, sae, cell, passages, p, by_p[p], first_read, kl_direction, d, seed, engine, batch_size)
     return recs
