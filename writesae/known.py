@@ -216,6 +216,32 @@ def known_answer_report(seed:int=0, # host and pipeline seed
     return out
 
 # %% ../nbs/22_known_answer.ipynb
+@torch.no_grad()
+def _set_mamba2_weights(model, keys:Tensor, queries:Tensor, values:Tensor, W_O:Tensor, W_U:Tensor, taps:Tensor,
+                        n_tokens:int, hidden:int, decay:float, norm_eps:float) -> Tensor:
+    "Set every weight of the one-layer Mamba-2 as described above; returns the token embeddings [n, hidden]."
+    d_v = values.shape[1]
+    for p in model.parameters(): p.zero_()
+    bb = model.backbone; blk = bb.layers[0]; mx = blk.mixer
+    bb.embeddings.weight[:, :n_tokens] = math.sqrt(hidden) * torch.eye(n_tokens)
+    blk.norm.weight.fill_(1.0)  # Mamba2RMSNorm multiplies by its weight: the one-hot rows (RMS 1) pass unchanged
+    X = blk.norm(bb.embeddings.weight).double()
+    pinv = torch.linalg.pinv(X)
+    zg = 2.0
+    # in_proj output: [gate (d_v) | x (d_v), B (d_k), C (d_k) -> conv | dt (1 head)]
+    Z = torch.cat([torch.full((n_tokens, d_v), zg, dtype=torch.float64), silu_inverse(values), silu_inverse(keys), silu_inverse(queries),
+                   torch.zeros(n_tokens, 1, dtype=torch.float64)], 1)
+    mx.in_proj.weight.copy_((pinv @ Z).T.float())
+    mx.conv1d.weight[:, 0] = taps
+    if mx.conv1d.bias is not None: mx.conv1d.bias.zero_()
+    mx.dt_bias.fill_(math.log(math.e - 1)); mx.A_log.fill_(math.log(-math.log(decay))); mx.D.zero_()  # dt = softplus(0 + dt_bias) = 1
+    mx.norm.variance_epsilon = norm_eps; mx.norm.weight.fill_(math.sqrt(norm_eps) / F.silu(torch.tensor(zg)).item())
+    mx.out_proj.weight.copy_(W_O)
+    bb.norm_f.variance_epsilon = norm_eps; bb.norm_f.weight.fill_(math.sqrt(norm_eps))
+    model.lm_head.weight.copy_(W_U)
+    return bb.embeddings.weight.detach().clone()
+
+# %% ../nbs/22_known_answer.ipynb
 def planted_mamba2_host(n_tokens:int=16, # vocabulary = planted atoms (<= d_k keeps the keys orthogonal; <= d_v, the width)
                         d_k:int=16, # state size N (key side)
                         d_v:int=16, # head dim P (value side) = the model width
@@ -247,24 +273,6 @@ def planted_mamba2_host(n_tokens:int=16, # vocabulary = planted atoms (<= d_k ke
     W_U = torch.randn(n_tokens, hidden, generator=g) * unembed_scale / math.sqrt(hidden)
     taps = torch.zeros(d_v + 2 * d_k, 4); taps[:, 3] = 1
     if scramble: taps = 0.25 + 0.5 * torch.rand(d_v + 2 * d_k, 4, generator=g)
-    with torch.no_grad():
-        for p in model.parameters(): p.zero_()
-        bb = model.backbone; blk = bb.layers[0]; mx = blk.mixer
-        bb.embeddings.weight[:, :n_tokens] = math.sqrt(hidden) * torch.eye(n_tokens)
-        blk.norm.weight.fill_(1.0)  # Mamba2RMSNorm multiplies by its weight: the one-hot rows (RMS 1) pass unchanged
-        X = blk.norm(bb.embeddings.weight).double()
-        pinv = torch.linalg.pinv(X)
-        zg = 2.0
-        # in_proj output: [gate (d_v) | x (d_v), B (d_k), C (d_k) -> conv | dt (1 head)]
-        Z = torch.cat([torch.full((n_tokens, d_v), zg, dtype=torch.float64), silu_inverse(values), silu_inverse(keys), silu_inverse(queries),
-                       torch.zeros(n_tokens, 1, dtype=torch.float64)], 1)
-        mx.in_proj.weight.copy_((pinv @ Z).T.float())
-        mx.conv1d.weight[:, 0] = taps
-        if mx.conv1d.bias is not None: mx.conv1d.bias.zero_()
-        mx.dt_bias.fill_(math.log(math.e - 1)); mx.A_log.fill_(math.log(-math.log(decay))); mx.D.zero_()  # dt = softplus(0 + dt_bias) = 1
-        mx.norm.variance_epsilon = norm_eps; mx.norm.weight.fill_(math.sqrt(norm_eps) / F.silu(torch.tensor(zg)).item())
-        mx.out_proj.weight.copy_(W_O)
-        bb.norm_f.variance_epsilon = norm_eps; bb.norm_f.weight.fill_(math.sqrt(norm_eps))
-        model.lm_head.weight.copy_(W_U)
+    embed = _set_mamba2_weights(model, keys, queries, values, W_O, W_U, taps, n_tokens, hidden, decay, norm_eps)
     return PlantedHost(model=model, cell=Cell(0, 0), keys=keys, queries=queries, values=values, strength=1.0, decay=decay,
-                       W_O=W_O, W_U=W_U, embed=bb.embeddings.weight.detach().clone(), scramble=scramble)
+                       W_O=W_O, W_U=W_U, embed=embed, scramble=scramble)
