@@ -254,6 +254,15 @@ def _check_eval_inputs(adapter, sae, cell, passages:torch.Tensor, cfg:EvalConfig
     return cell, passages
 
 # %% ../nbs/16_evaluate.ipynb
+def _cell_header(adapter, sae, cell:Cell, cfg:EvalConfig, codes, fc:np.ndarray, n:int, T:int) -> dict:
+    "The first fields of an evaluation: the cell, family, settings, passage counts, the SAE's shape, alive / dead atoms and L0."
+    return dict(cell=(cell.layer, cell.head), family=adapter.family, config=asdict(cfg), n_passages=n, seq_len=T, n_states=len(codes),
+               sae=dict(variant=sae.config.variant if hasattr(sae.config, 'variant') else type(sae).__name__, n_features=sae.n_features,
+                        k=getattr(sae.config, 'k', None), rank=sae.config.rank),
+               fire_counts=fc, n_alive=int((fc > 0).sum()), n_dead=int((fc == 0).sum()),
+               l0=float((codes.values > 0).sum(1).float().mean()))
+
+# %% ../nbs/16_evaluate.ipynb
 @torch.no_grad()
 def evaluate_cell(adapter, # host adapter of the model
                   sae, # the WriteSAE (or any variant) of `cell`
@@ -274,11 +283,7 @@ def evaluate_cell(adapter, # host adapter of the model
     fc = codes.fire_counts(); sec['encode'] = _t(t0)
     if fc.sum() == 0: raise ValueError(f"no firings in cell L{cell.layer} H{cell.head} over {n} passages (positions >= {cfg.skip_first}): "
                                        f"no atom of this SAE is active there; check the SAE and the passages")
-    out = dict(cell=(cell.layer, cell.head), family=adapter.family, config=asdict(cfg), n_passages=n, seq_len=T, n_states=len(codes),
-               sae=dict(variant=sae.config.variant if hasattr(sae.config, 'variant') else type(sae).__name__, n_features=sae.n_features,
-                        k=getattr(sae.config, 'k', None), rank=sae.config.rank),
-               fire_counts=fc, n_alive=int((fc > 0).sum()), n_dead=int((fc == 0).sum()),
-               l0=float((codes.values > 0).sum(1).float().mean()))
+    out = _cell_header(adapter, sae, cell, cfg, codes, fc, n, T)
     t1 = time.time(); part = partition_cell(codes, sae, cfg); sec['partition'] = _t(t1)
     if part.get('skipped'): skipped['partition'] = part['skipped']
     out['partition'] = part
