@@ -9,6 +9,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from torch import Tensor
+from fastcore.basics import patch
 import torch.nn.functional as F
 from .hosts import Cell, Edit, FIRST_READS, Capture, CellCapture, as_cell
 
@@ -496,30 +497,40 @@ class SyntheticGDN:
     def out_proj_block(self, cell): return self.W_O
     def unembedding(self): return self.W_U
     def readout_norm(self, cell): return None  # linear readout: no norm before W_O
-    def _run(self, T, edits=()):
-        add = {e.position: e.matrix for e in edits}
-        S, states = torch.zeros(self.k.shape[1], self.v.shape[1]), []
-        for t in range(T):
-            k = self.k[t]
-            S = self.alpha[t] * (S - self.beta[t] * torch.outer(k, k @ S)) + self.beta[t] * torch.outer(k, self.v[t])
-            if t in add: S = S + add[t]
-            states.append(S)
-        return torch.stack(states)
-    def forward(self, ids, edits=(), first_read='same'):
-        self.calls += 1
-        S = self._run(ids.shape[1], edits)
-        o = torch.einsum('tkv,tk->tv', S, self.q[:ids.shape[1]])
-        return (o @ self.W_O.T @ self.W_U.T)[None]
-    def capture(self, ids, cells=None, states=False):
-        self.calls += 1
-        T = ids.shape[1]
-        S = self._run(T)
-        cap = Capture()
-        cap[Cell(0, 0)] = CellCapture(q=self.q[None, :T], k=self.k[None, :T], v=self.v[None, :T], strength=self.beta[None, :T],
-                                      decay=self.alpha[None, :T], final_state=S[-1][None], initial_state=torch.zeros_like(S[0])[None],
-                                      positions=torch.arange(T), states=S[None] if states else None)
-        return cap
 
+# %% ../nbs/13_closed_form.ipynb
+@patch
+def _run(self:SyntheticGDN, T, edits=()):
+    add = {e.position: e.matrix for e in edits}
+    S, states = torch.zeros(self.k.shape[1], self.v.shape[1]), []
+    for t in range(T):
+        k = self.k[t]
+        S = self.alpha[t] * (S - self.beta[t] * torch.outer(k, k @ S)) + self.beta[t] * torch.outer(k, self.v[t])
+        if t in add: S = S + add[t]
+        states.append(S)
+    return torch.stack(states)
+
+# %% ../nbs/13_closed_form.ipynb
+@patch
+def forward(self:SyntheticGDN, ids, edits=(), first_read='same'):
+    self.calls += 1
+    S = self._run(ids.shape[1], edits)
+    o = torch.einsum('tkv,tk->tv', S, self.q[:ids.shape[1]])
+    return (o @ self.W_O.T @ self.W_U.T)[None]
+
+# %% ../nbs/13_closed_form.ipynb
+@patch
+def capture(self:SyntheticGDN, ids, cells=None, states=False):
+    self.calls += 1
+    T = ids.shape[1]
+    S = self._run(T)
+    cap = Capture()
+    cap[Cell(0, 0)] = CellCapture(q=self.q[None, :T], k=self.k[None, :T], v=self.v[None, :T], strength=self.beta[None, :T],
+                                  decay=self.alpha[None, :T], final_state=S[-1][None], initial_state=torch.zeros_like(S[0])[None],
+                                  positions=torch.arange(T), states=S[None] if states else None)
+    return cap
+
+# %% ../nbs/13_closed_form.ipynb
 def synthetic_host(T=32, d_k=8, d_v=6, d_model=10, vocab=20, key_overlap=False, seed=0):
     "Keys live in coords 2.. (orthogonal to span(e0, e1)) unless key_overlap; betas 0.5..1, decays 0.85..1."
     g = torch.Generator().manual_seed(seed)
