@@ -9,6 +9,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from torch import Tensor
+from fastcore.basics import patch
 import torch.nn.functional as F
 from .hosts import Cell, Edit, FIRST_READS, Capture, CellCapture, as_cell
 
@@ -44,6 +45,7 @@ def _check_delta(cap, delta):
     if not torch.isfinite(delta).all(): raise ValueError("delta contains NaN or inf")
     return delta.to(cap.k.device, torch.float32).expand(cap.k.shape[0], d_k, d_v).clone()
 
+# %% ../nbs/13_closed_form.ipynb
 def decay_gain(cap, # a `CellCapture` (or anything with positions and decay [B,T])
                t0:int, # position of the perturbation
                t:int, # last position
@@ -54,6 +56,7 @@ def decay_gain(cap, # a `CellCapture` (or anything with positions and decay [B,T
     one = torch.ones(a.shape[0], 1, *a.shape[2:], dtype=torch.float64, device=a.device)
     return torch.cat([one, torch.cumprod(a, 1)], 1).float()
 
+# %% ../nbs/13_closed_form.ipynb
 def _reads(states, cap, i0, i1, first_read):
     if first_read not in FIRST_READS: raise ValueError(f"first_read {first_read!r} not valid; valid: {FIRST_READS}")
     o = torch.einsum('bnkv,bnk->bnv', states, cap.q[:, i0:i1 + 1].float())
@@ -86,6 +89,7 @@ def propagate_exact(cap, # `CellCapture` of the unedited forward (q, k, strength
     states = torch.stack(out, 1)
     return Propagation(cap.positions[i0:i1 + 1], states, _reads(states, cap, i0, i1, first_read), decay_gain(cap, t0, t))
 
+# %% ../nbs/13_closed_form.ipynb
 def rank1_approx(cap, # `CellCapture` of the unedited forward
                  t0:int, # absolute position whose state receives `delta`
                  delta:Tensor, # (d_k,d_v) or [B,d_k,d_v] perturbation of S_{t0}
@@ -162,6 +166,7 @@ def base_point(adapter, # host adapter
     if g is None: raise RuntimeError(f"the norm of layer {cell.layer} was called without a gate")
     return BasePoint(logits[0].float(), x.reshape(T, -1).float(), g.reshape(T, -1).float(), x.shape[-1])
 
+# %% ../nbs/13_closed_form.ipynb
 def norm_jvp(norm, # the layer's gated norm module
              base:BasePoint, # from `base_point`
              positions, # absolute positions (rows of the base point)
@@ -224,12 +229,14 @@ class Prediction(NamedTuple):
     exact_linear:Tensor # [n,m] W_U[tok] . W_O[h] deltao_t (exact propagation; norm and downstream as identity)
     exact_norm:Tensor # [n,m] W_U[tok] . W_O J_norm deltao_t (exact propagation through the linearised gated norm)
 
+# %% ../nbs/13_closed_form.ipynb
 def _readout_weights(adapter, cell):
     "W_O[h] (d_model,d_v), W_O of all heads (d_model,H*d_v), W_U (V,d_model), fp32."
     W_O = adapter.out_proj_block(cell).float()
     W_all = torch.cat([adapter.out_proj_block(Cell(cell.layer, h)).float() for h in range(adapter.n_heads(cell.layer))], 1)
     return W_O, W_all, adapter.unembedding().float()
 
+# %% ../nbs/13_closed_form.ipynb
 @torch.no_grad()
 def predict(adapter, # host adapter
             cell, # the cell
@@ -305,6 +312,7 @@ PREDICTOR_NAMES = dict(rank1='Eq. 1, three factors, G = product of decays', exac
                        exact_norm='exact δS through the gated norm', full_linear='whole-model linearisation (central difference)',
                        jvp='whole-model linearisation (exact, forward-mode JVP)')  # report labels of the predictors
 
+# %% ../nbs/13_closed_form.ipynb
 def _as_passages(passages, vocab:int) -> list:
     "Passages as a list of [1,T] long tensors (from a [n,T] tensor, 1-D tensors or lists of ids)."
     if isinstance(passages, Tensor):
@@ -335,6 +343,7 @@ def _check_eps(eps_list) -> list:
 def _scalar_or_list(x:Tensor):
     return float(x) if x.numel() == 1 else [float(v) for v in x.reshape(-1)]
 
+# %% ../nbs/13_closed_form.ipynb
 def fit_stats(pred, # predicted values
               meas, # measured values
              ) -> dict:
@@ -347,6 +356,7 @@ def fit_stats(pred, # predicted values
     r2s = 1 - float(((y - slope * p) ** 2).sum()) / ss_tot if ss_tot > 0 and pp > 0 else float('nan')
     return dict(r2=r2, slope=slope, r2_slope=r2s)
 
+# %% ../nbs/13_closed_form.ipynb
 def summarize_closed_form(records, # from `closed_form_test`
                           config:dict|None=None, # settings stamped into the summary
                           predictors=None, # which `pred_*` columns to score (default: those in the records)
@@ -373,21 +383,9 @@ def summarize_closed_form(records, # from `closed_form_test`
         median[rk]['n_atoms'] = len(rows)
     return dict(per_atom=per_atom, median=median, config=dict(config or {}))
 
-def closed_form_test(adapter, # host adapter (`writesae.hosts.host_for`)
-                     cell, # the cell (layer, head) the atoms belong to
-                     atoms, # (key_factor, value_factor) pairs: (d_k,)/(r,d_k) and (d_v,)/(r,d_v) (see `atoms_of`)
-                     passages, # token ids: [n,T] tensor or list of 1-D sequences
-                     eps_list=(0.1, 0.3, 1, 3), # perturbation sizes (finite, nonzero)
-                     t0_positions=None, # edit positions (default: the middle of the shortest passage's usable range)
-                     horizon:int=8, # read positions t0..t0+horizon (t0+1.. with first_read='next')
-                     ranks=(1,), # eval tokens: ranks in the base distribution at t, e.g. (1, 2, 3, 4, 5, 50)
-                     first_read:str='same', # 'same': the read at t0 sees the edit; 'next': reads start at t0+1
-                     atom_ids=None, # labels of the atoms in the records (default 0..n-1)
-                     linearise:bool=True, # also compute `full_linear` (two extra forwards per atom, passage and t0)
-                     step:float=1e-2, # h of the central difference for `full_linear` (in eps units)
-                     jvp:bool=True, # also compute `jvp`, the exact whole-model linearisation (one forward-mode pass per atom, passage and t0)
-                    ) -> tuple:
-    "Predicted (every predictor) vs measured logit change of eps*A added at (cell, t0): `(records, summary)`."
+# %% ../nbs/13_closed_form.ipynb
+def _check_closed_form_args(adapter, cell, atoms, passages, eps_list, t0_positions, horizon, ranks, first_read, atom_ids, linearise, step) -> tuple:
+    "All the arguments of `closed_form_test` validated before any forward pass: (cell, atom_ids, factors, eps_list, lo, passages, ranks, t0_positions)."
     cell = adapter.check_cell(cell)
     d_k, d_v = adapter.dims(cell)
     atoms = list(atoms)
@@ -422,35 +420,64 @@ def closed_form_test(adapter, # host adapter (`writesae.hosts.host_for`)
             if t0 + horizon > T - 1:
                 raise ValueError(f"t0 {t0} + horizon {horizon} = {t0 + horizon} is beyond passage {j} (last position {T - 1}); "
                                  f"valid t0 for this horizon: 0..{T - 1 - horizon}")
+    return cell, atom_ids, facs, eps_list, lo, passages, ranks, t0_positions
+
+# %% ../nbs/13_closed_form.ipynb
+def _passage_records(adapter, cell, ids:Tensor, # [1,T] token ids of passage `j`
+                     j:int, t0_positions:list, lo:int, horizon:int, ranks:list, atom_ids:list, facs:list, eps_list:list,
+                     first_read:str, linearise:bool, step:float, jvp:bool) -> list:
+    "The records of one passage: for each t0 and atom, every predictor (per unit eps, scaled) beside the measured shift at each eps."
+    records = []
+    ids = ids.to(adapter.device)
+    cap = adapter.capture(ids, [cell])[cell]
+    base = base_point(adapter, cell, ids)
+    for t0 in map(int, t0_positions):
+        pos = list(range(t0 + lo, t0 + horizon + 1))
+        toks = eval_tokens(base.logits, pos, ranks)
+        for aid, (kf, vf) in zip(atom_ids, facs):
+            pr = predict(adapter, cell, cap, base, t0, kf, vf, pos, toks, first_read)
+            A = kf.T @ vf
+            if linearise:
+                fl = (measure(adapter, cell, ids, t0, step * A, pos, toks, base.logits, first_read)
+                      - measure(adapter, cell, ids, t0, -step * A, pos, toks, base.logits, first_read)).to(pr.rank1.device) / (2 * step)
+            if jvp: jv = jvp_shift(adapter, cell, ids, t0, A, pos, toks, first_read).to(pr.rank1.device)
+            for eps in eps_list:
+                meas = measure(adapter, cell, ids, t0, eps * A, pos, toks, base.logits, first_read).to(pr.rank1.device)
+                for n, t in enumerate(pos):
+                    for m, rk in enumerate(ranks):
+                        records.append(dict(atom=aid, eps=eps, passage=j, t0=t0, t=t, lag=t - t0, token_rank=int(rk),
+                            token=int(toks[n, m]), gain=_scalar_or_list(pr.gain[n]), key_read=_scalar_or_list(pr.key_read[n]),
+                            value_logit=_scalar_or_list(pr.value_logit[n, m]), factor_product=float(pr.factor_product[n, m]),
+                            pred_rank1=eps * float(pr.rank1[n, m]), pred_exact_linear=eps * float(pr.exact_linear[n, m]),
+                            pred_exact_norm=eps * float(pr.exact_norm[n, m]), measured=float(meas[n, m])))
+                        if linearise: records[-1]['pred_full_linear'] = eps * float(fl[n, m])
+                        if jvp: records[-1]['pred_jvp'] = eps * float(jv[n, m])
+    return records
+
+# %% ../nbs/13_closed_form.ipynb
+def closed_form_test(adapter, # host adapter (`writesae.hosts.host_for`)
+                     cell, # the cell (layer, head) the atoms belong to
+                     atoms, # (key_factor, value_factor) pairs: (d_k,)/(r,d_k) and (d_v,)/(r,d_v) (see `atoms_of`)
+                     passages, # token ids: [n,T] tensor or list of 1-D sequences
+                     eps_list=(0.1, 0.3, 1, 3), # perturbation sizes (finite, nonzero)
+                     t0_positions=None, # edit positions (default: the middle of the shortest passage's usable range)
+                     horizon:int=8, # read positions t0..t0+horizon (t0+1.. with first_read='next')
+                     ranks=(1,), # eval tokens: ranks in the base distribution at t, e.g. (1, 2, 3, 4, 5, 50)
+                     first_read:str='same', # 'same': the read at t0 sees the edit; 'next': reads start at t0+1
+                     atom_ids=None, # labels of the atoms in the records (default 0..n-1)
+                     linearise:bool=True, # also compute `full_linear` (two extra forwards per atom, passage and t0)
+                     step:float=1e-2, # h of the central difference for `full_linear` (in eps units)
+                     jvp:bool=True, # also compute `jvp`, the exact whole-model linearisation (one forward-mode pass per atom, passage and t0)
+                    ) -> tuple:
+    "Predicted (every predictor) vs measured logit change of eps*A added at (cell, t0): `(records, summary)`."
+    cell, atom_ids, facs, eps_list, lo, passages, ranks, t0_positions = _check_closed_form_args(
+        adapter, cell, atoms, passages, eps_list, t0_positions, horizon, ranks, first_read, atom_ids, linearise, step)
     records = []
     for j, ids in enumerate(passages):
-        ids = ids.to(adapter.device)
-        cap = adapter.capture(ids, [cell])[cell]
-        base = base_point(adapter, cell, ids)
-        for t0 in map(int, t0_positions):
-            pos = list(range(t0 + lo, t0 + horizon + 1))
-            toks = eval_tokens(base.logits, pos, ranks)
-            for aid, (kf, vf) in zip(atom_ids, facs):
-                pr = predict(adapter, cell, cap, base, t0, kf, vf, pos, toks, first_read)
-                A = kf.T @ vf
-                if linearise:
-                    fl = (measure(adapter, cell, ids, t0, step * A, pos, toks, base.logits, first_read)
-                          - measure(adapter, cell, ids, t0, -step * A, pos, toks, base.logits, first_read)).to(pr.rank1.device) / (2 * step)
-                if jvp: jv = jvp_shift(adapter, cell, ids, t0, A, pos, toks, first_read).to(pr.rank1.device)
-                for eps in eps_list:
-                    meas = measure(adapter, cell, ids, t0, eps * A, pos, toks, base.logits, first_read).to(pr.rank1.device)
-                    for n, t in enumerate(pos):
-                        for m, rk in enumerate(ranks):
-                            records.append(dict(atom=aid, eps=eps, passage=j, t0=t0, t=t, lag=t - t0, token_rank=int(rk),
-                                token=int(toks[n, m]), gain=_scalar_or_list(pr.gain[n]), key_read=_scalar_or_list(pr.key_read[n]),
-                                value_logit=_scalar_or_list(pr.value_logit[n, m]), factor_product=float(pr.factor_product[n, m]),
-                                pred_rank1=eps * float(pr.rank1[n, m]), pred_exact_linear=eps * float(pr.exact_linear[n, m]),
-                                pred_exact_norm=eps * float(pr.exact_norm[n, m]), measured=float(meas[n, m])))
-                            if linearise: records[-1]['pred_full_linear'] = eps * float(fl[n, m])
-                            if jvp: records[-1]['pred_jvp'] = eps * float(jv[n, m])
+        records += _passage_records(adapter, cell, ids, j, t0_positions, lo, horizon, ranks, atom_ids, facs, eps_list, first_read, linearise, step, jvp)
     config = dict(cell=(cell.layer, cell.head), family=getattr(adapter, 'family', ''), eps_list=eps_list,
                   t0_positions=[int(t) for t in t0_positions], horizon=int(horizon), ranks=[int(r) for r in ranks],
-                  first_read=first_read, n_passages=len(passages), n_atoms=len(atoms),
+                  first_read=first_read, n_passages=len(passages), n_atoms=len(facs),
                   predictors=[p for p in PREDICTORS if (linearise or p != 'full_linear') and (jvp or p != 'jvp')], step=step if linearise else None)
     return records, summarize_closed_form(records, config)
 
@@ -470,30 +497,40 @@ class SyntheticGDN:
     def out_proj_block(self, cell): return self.W_O
     def unembedding(self): return self.W_U
     def readout_norm(self, cell): return None  # linear readout: no norm before W_O
-    def _run(self, T, edits=()):
-        add = {e.position: e.matrix for e in edits}
-        S, states = torch.zeros(self.k.shape[1], self.v.shape[1]), []
-        for t in range(T):
-            k = self.k[t]
-            S = self.alpha[t] * (S - self.beta[t] * torch.outer(k, k @ S)) + self.beta[t] * torch.outer(k, self.v[t])
-            if t in add: S = S + add[t]
-            states.append(S)
-        return torch.stack(states)
-    def forward(self, ids, edits=(), first_read='same'):
-        self.calls += 1
-        S = self._run(ids.shape[1], edits)
-        o = torch.einsum('tkv,tk->tv', S, self.q[:ids.shape[1]])
-        return (o @ self.W_O.T @ self.W_U.T)[None]
-    def capture(self, ids, cells=None, states=False):
-        self.calls += 1
-        T = ids.shape[1]
-        S = self._run(T)
-        cap = Capture()
-        cap[Cell(0, 0)] = CellCapture(q=self.q[None, :T], k=self.k[None, :T], v=self.v[None, :T], strength=self.beta[None, :T],
-                                      decay=self.alpha[None, :T], final_state=S[-1][None], initial_state=torch.zeros_like(S[0])[None],
-                                      positions=torch.arange(T), states=S[None] if states else None)
-        return cap
 
+# %% ../nbs/13_closed_form.ipynb
+@patch
+def _run(self:SyntheticGDN, T, edits=()):
+    add = {e.position: e.matrix for e in edits}
+    S, states = torch.zeros(self.k.shape[1], self.v.shape[1]), []
+    for t in range(T):
+        k = self.k[t]
+        S = self.alpha[t] * (S - self.beta[t] * torch.outer(k, k @ S)) + self.beta[t] * torch.outer(k, self.v[t])
+        if t in add: S = S + add[t]
+        states.append(S)
+    return torch.stack(states)
+
+# %% ../nbs/13_closed_form.ipynb
+@patch
+def forward(self:SyntheticGDN, ids, edits=(), first_read='same'):
+    self.calls += 1
+    S = self._run(ids.shape[1], edits)
+    o = torch.einsum('tkv,tk->tv', S, self.q[:ids.shape[1]])
+    return (o @ self.W_O.T @ self.W_U.T)[None]
+
+# %% ../nbs/13_closed_form.ipynb
+@patch
+def capture(self:SyntheticGDN, ids, cells=None, states=False):
+    self.calls += 1
+    T = ids.shape[1]
+    S = self._run(T)
+    cap = Capture()
+    cap[Cell(0, 0)] = CellCapture(q=self.q[None, :T], k=self.k[None, :T], v=self.v[None, :T], strength=self.beta[None, :T],
+                                  decay=self.alpha[None, :T], final_state=S[-1][None], initial_state=torch.zeros_like(S[0])[None],
+                                  positions=torch.arange(T), states=S[None] if states else None)
+    return cap
+
+# %% ../nbs/13_closed_form.ipynb
 def synthetic_host(T=32, d_k=8, d_v=6, d_model=10, vocab=20, key_overlap=False, seed=0):
     "Keys live in coords 2.. (orthogonal to span(e0, e1)) unless key_overlap; betas 0.5..1, decays 0.85..1."
     g = torch.Generator().manual_seed(seed)

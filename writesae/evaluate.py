@@ -8,6 +8,7 @@ import dataclasses, math, time
 from dataclasses import dataclass, asdict, field
 import numpy as np
 import torch
+from fastcore.basics import patch
 from .hosts import Cell, as_cell, FIRST_READS
 from .firings import encode_cell, firing_alignment, null_alignment, select_firings
 from .substitution import (replacement_records, check_sae_for_cell, check_token_passages, AMPLITUDES, WHATS, KL_DIRECTIONS, RANDOM_ARMS)
@@ -36,6 +37,7 @@ def _resolve_protocol(cfg) -> str:
         if getattr(cfg, f) != v: raise ValueError(f"protocol {cfg.protocol!r} has {f}={v!r}, got {getattr(cfg, f)!r}; use protocol=None or 'custom' for a variant")
     return cfg.protocol
 
+# %% ../nbs/16_evaluate.ipynb
 @dataclass
 class EvalConfig:
     "Settings of `evaluate_cell` (stamped into its result)."
@@ -80,18 +82,20 @@ class EvalConfig:
         self.cf_eps = tuple(float(e) for e in self.cf_eps)
         self.protocol = _resolve_protocol(self)
 
-    @classmethod
-    def preset(cls, name:str, **overrides):
-        "The settings of protocol `name` (a key of `PROTOCOLS`), with `overrides`; stamped 'custom' when an override changes a preset field."
-        if name not in PROTOCOLS: raise ValueError(f"protocol {name!r} not valid; valid: {tuple(PROTOCOLS)}")
-        changed = any(k in PROTOCOLS[name] and v != PROTOCOLS[name][k] for k, v in overrides.items())
-        return cls(**{**PROTOCOLS[name], 'protocol': None if changed else name, **overrides})
+# %% ../nbs/16_evaluate.ipynb
+@patch(cls_method=True)
+def preset(cls:EvalConfig, name:str, **overrides):
+    "The settings of protocol `name` (a key of `PROTOCOLS`), with `overrides`; stamped 'custom' when an override changes a preset field."
+    if name not in PROTOCOLS: raise ValueError(f"protocol {name!r} not valid; valid: {tuple(PROTOCOLS)}")
+    changed = any(k in PROTOCOLS[name] and v != PROTOCOLS[name][k] for k, v in overrides.items())
+    return cls(**{**PROTOCOLS[name], 'protocol': None if changed else name, **overrides})
 
-    @classmethod
-    def quick(cls, **kw):
-        "Reduced setting for tests and `--quick` (fewer resamples, atoms and passages)."
-        return cls(**{**dict(max_per_atom=4, max_per_passage=16, n_resamples=200, n_permutations=200, cf_atoms=4, cf_eps=(0.3, 1.0),
-                             cf_horizon=4, cf_passages=2, check_passages=4, null_positions=256), **kw})
+# %% ../nbs/16_evaluate.ipynb
+@patch(cls_method=True)
+def quick(cls:EvalConfig, **kw):
+    "Reduced setting for tests and `--quick` (fewer resamples, atoms and passages)."
+    return cls(**{**dict(max_per_atom=4, max_per_passage=16, n_resamples=200, n_permutations=200, cf_atoms=4, cf_eps=(0.3, 1.0),
+                         cf_horizon=4, cf_passages=2, check_passages=4, null_positions=256), **kw})
 
 # %% ../nbs/16_evaluate.ipynb
 def _t(t0): return round(time.time() - t0, 2)
@@ -113,6 +117,7 @@ def partition_cell(codes, # `encode_cell` of the held-out passages
     regs = [r['atom'] for r in rows if r['cls'] == 'register']
     return dict(atoms=rows, medians=med, mixture=mix, null_medians=null, registers=regs)
 
+# %% ../nbs/16_evaluate.ipynb
 def _engine_for(adapter) -> str:
     "The replay engine for this host: the fast cached replays where the family supports them, else whole-passage forwards."
     return 'fast' if getattr(adapter, 'fast_replay', True) else 'reference'
@@ -141,6 +146,123 @@ def replacement_step(adapter, # host adapter
     for r in recs: r.update(cls=cls.get(r['atom']), protocol=cfg.protocol, pool=cfg.pool)
     return firings, recs
 
+# %% ../nbs/16_evaluate.ipynb
+def _population_step(recs:list, # replacement records
+                     part:dict, # `partition_cell` result (classes and median cosines of the atoms)
+                     cfg:EvalConfig, # settings (population_cap, population_min, n_resamples, seed)
+                     skipped:dict, # filled with the reason when the test (or its by-class split) cannot run
+                    ) -> dict|None:
+    "The population test on the replacement records: per-atom win rates, split by class when the partition gave two classes."
+    cls = {r['atom']: r['cls'] for r in part['atoms'] if 'cls' in r}
+    wins = [int(r['kl_atom'] < r['kl_delete']) for r in recs]
+    cosd = {r['atom']: r['cosine'] for r in part['atoms']}
+    two = len(set(cls.values())) == 2
+    try:
+        pop = stats.population_test([r['atom'] for r in recs], wins, cosine=cosd, atom_class=cls if two else None,
+                                    cap=cfg.population_cap, min_firings=cfg.population_min, n_resamples=cfg.n_resamples, seed=cfg.seed)
+    except ValueError as e: pop = None; skipped['population'] = str(e)
+    if pop is not None and pop.get('by_class') is None and not two:
+        skipped['population_by_class'] = 'the partition gave fewer than two classes'
+    return pop
+
+# %% ../nbs/16_evaluate.ipynb
+def _baseline_step(adapter, sae, flat_sae, cell:Cell, passages:torch.Tensor,
+                   firings:list, # the replacement test's firings
+                   recs:list, # the replacement test's records (reused when they already are at matched norm)
+                   cfg:EvalConfig, meta:dict|None=None,
+                  ) -> dict:
+    "The flat+SVD baseline on the replacement test's firings, beside the WriteSAE atom at the write's norm."
+    mn = recs if cfg.amplitude == 'matched_norm' else replacement_records(
+        adapter, sae, cell, passages, firings=firings, amplitude='matched_norm', what='write', first_read=cfg.first_read,
+        kl_direction=cfg.kl_direction, seed=cfg.seed, meta=meta, engine=_engine_for(adapter), random_arm=cfg.random_arm)
+    if mn is not recs:
+        mp = dataclasses.replace(cfg, amplitude='matched_norm', what='write', horizon=1, protocol=None).protocol
+        for r in mn: r['protocol'] = mp
+    fl = flat_svd_records(adapter, flat_sae, cell, passages, firings, first_read=cfg.first_read, kl_direction=cfg.kl_direction, seed=cfg.seed,
+                          engine=_engine_for(adapter))
+    row = lambda rs: dict(n=len(rs), win=stats.win_rate([r['kl_atom'] for r in rs], [r['kl_delete'] for r in rs]),
+                          strict_chain=stats.strict_chain_rate(*([r[f'kl_{a}'] for r in rs] for a in ('atom', 'delete', 'random'))),
+                          median_kl={a: float(np.median([r[f'kl_{a}'] for r in rs])) for a in ('atom', 'delete', 'random')})
+    return dict(writesae_matched_norm=row(mn), flat_svd=row(fl), records=fl)
+
+# %% ../nbs/16_evaluate.ipynb
+def _closed_form_step(adapter, sae, cell:Cell, passages:torch.Tensor,
+                      fc:np.ndarray, # fire counts of the atoms on the held-out passages
+                      cls:dict, # {atom: 'register' | 'bundle'} from the partition
+                      cfg:EvalConfig, # settings (cf_atoms, cf_eps, cf_horizon, cf_passages, cf_t0, first_read)
+                      skipped:dict, # filled with the reason when the SAE has no factored atoms
+                     ) -> dict|None:
+    "The closed-form test on the most frequent alive atoms: records, summary, per-eps medians and the state norm at the edits."
+    if 'key_factors' not in dict(sae.named_parameters()): skipped['closed_form'] = f"{type(sae).__name__} has no factored atoms"; return None
+    T = passages.shape[1]
+    alive = np.flatnonzero(fc > 0)
+    ids = [int(a) for a in alive[np.argsort(-fc[alive], kind='stable')][:cfg.cf_atoms]]
+    Tc = T - 1 - cfg.cf_horizon
+    t0s = list(cfg.cf_t0) if cfg.cf_t0 is not None else sorted({max(0, Tc // 2), max(0, Tc)})
+    cr, cs = closed_form_test(adapter, cell, atoms_of(sae, ids), passages[:cfg.cf_passages], eps_list=cfg.cf_eps, t0_positions=t0s,
+                              horizon=cfg.cf_horizon, first_read=cfg.first_read, atom_ids=ids)
+    for r in cs['per_atom']: r['cls'] = cls.get(r['atom'])
+    rk = min(cs['median'])
+    by_eps = {e: summarize_closed_form([r for r in cr if r['eps'] == e and r['token_rank'] == rk])['median'][rk] for e in cfg.cf_eps}
+    capc = adapter.capture(passages[:cfg.cf_passages].to(adapter.device), cells=[cell], states=True)[cell]
+    s_norm = float(capc.states[:, t0s].flatten(2).norm(dim=-1).median())
+    return dict(records=cr, summary=cs, atoms=ids, by_eps=by_eps, median_state_norm_t0=s_norm)
+
+# %% ../nbs/16_evaluate.ipynb
+def _register_deletion_step(adapter, sae, cell:Cell, passages:torch.Tensor,
+                            codes, # `encode_cell` of the held-out passages
+                            registers:list, # register atoms of the partition
+                            m:int, # the first m passages are used
+                            cfg:EvalConfig, # settings (seed, first_read)
+                            skipped:dict, # filled with the reason when there is nothing to delete
+                           ) -> dict|None:
+    "Register deletion: every firing of a register atom in the first `m` passages removed, NLL against matched random removals."
+    if not registers: skipped['register_deletion'] = 'no register atoms'; return None
+    ft = codes.firing_table(); keep = np.isin(ft['atom'], registers) & (ft['passage'] < m)
+    fs = [dict(passage=int(p), position=int(t), atom=int(a), code=float(c))
+          for p, t, a, c in zip(ft['passage'][keep], ft['position'][keep], ft['atom'][keep], ft['code'][keep])]
+    if not fs: skipped['register_deletion'] = f"no register firing in the first {m} passages"; return None
+    dr = deletion_nll_records(adapter, sae, cell, passages[:m], fs, seed=cfg.seed, first_read=cfg.first_read)
+    return dict(records=dr, summary=deletion_summary(dr))
+
+# %% ../nbs/16_evaluate.ipynb
+def _reconstruction_step(adapter, sae, cell:Cell, passages:torch.Tensor,
+                         m:int, # the first m passages are used
+                         cfg:EvalConfig, # settings (recon_prefix)
+                         head_saes:dict|None=None, # {head: SAE} of the layer: adds the all-heads variant
+                        ) -> dict:
+    "Reconstruction perplexity: the state in the middle of each passage replaced by its reconstruction (this head; all heads if given)."
+    P = cfg.recon_prefix if cfg.recon_prefix is not None else passages.shape[1] // 2
+    sets = {'single': [cell.head]}
+    saes = {cell.head: sae}
+    if head_saes is not None: saes = dict(head_saes); saes[cell.head] = sae; sets['all'] = sorted(saes)
+    rr = reconstruction_records(adapter, saes, cell.layer, passages[:m], P, head_sets=sets)
+    return dict(records=rr, summary=reconstruction_summary(rr))
+
+# %% ../nbs/16_evaluate.ipynb
+def _check_eval_inputs(adapter, sae, cell, passages:torch.Tensor, cfg:EvalConfig, flat_sae=None, head_saes:dict|None=None, meta:dict|None=None) -> tuple:
+    "(cell, passages) checked before any test runs: the SAEs fit the cell, the passages are token ids long enough to test."
+    cell = check_sae_for_cell(adapter, sae, cell, meta)
+    if flat_sae is not None: check_sae_for_cell(adapter, flat_sae, cell)
+    passages = check_token_passages(passages)
+    T = passages.shape[1]
+    if cfg.skip_first >= T - cfg.horizon: raise ValueError(f"skip_first {cfg.skip_first} leaves no position to test in passages of {T} tokens")
+    if head_saes is not None:
+        H = adapter.n_heads(cell.layer)
+        if sorted(head_saes) != list(range(H)): raise ValueError(f"head_saes must hold one SAE per head 0..{H - 1} of layer {cell.layer}; got heads {sorted(head_saes)}")
+        for h, s in head_saes.items(): check_sae_for_cell(adapter, s, Cell(cell.layer, h))
+    return cell, passages
+
+# %% ../nbs/16_evaluate.ipynb
+def _cell_header(adapter, sae, cell:Cell, cfg:EvalConfig, codes, fc:np.ndarray, n:int, T:int) -> dict:
+    "The first fields of an evaluation: the cell, family, settings, passage counts, the SAE's shape, alive / dead atoms and L0."
+    return dict(cell=(cell.layer, cell.head), family=adapter.family, config=asdict(cfg), n_passages=n, seq_len=T, n_states=len(codes),
+               sae=dict(variant=sae.config.variant if hasattr(sae.config, 'variant') else type(sae).__name__, n_features=sae.n_features,
+                        k=getattr(sae.config, 'k', None), rank=sae.config.rank),
+               fire_counts=fc, n_alive=int((fc > 0).sum()), n_dead=int((fc == 0).sum()),
+               l0=float((codes.values > 0).sum(1).float().mean()))
+
+# %% ../nbs/16_evaluate.ipynb
 @torch.no_grad()
 def evaluate_cell(adapter, # host adapter of the model
                   sae, # the WriteSAE (or any variant) of `cell`
@@ -154,96 +276,33 @@ def evaluate_cell(adapter, # host adapter of the model
                  ) -> dict:
     "Every test of the paper on one cell; one dict of records, summaries, settings and timings."
     cfg = config or EvalConfig()
-    cell = check_sae_for_cell(adapter, sae, cell, meta)
-    if flat_sae is not None: check_sae_for_cell(adapter, flat_sae, cell)
-    passages = check_token_passages(passages)
+    cell, passages = _check_eval_inputs(adapter, sae, cell, passages, cfg, flat_sae, head_saes, meta)
     n, T = passages.shape
-    if cfg.skip_first >= T - cfg.horizon: raise ValueError(f"skip_first {cfg.skip_first} leaves no position to test in passages of {T} tokens")
-    if head_saes is not None:
-        H = adapter.n_heads(cell.layer)
-        if sorted(head_saes) != list(range(H)): raise ValueError(f"head_saes must hold one SAE per head 0..{H - 1} of layer {cell.layer}; got heads {sorted(head_saes)}")
-        for h, s in head_saes.items(): check_sae_for_cell(adapter, s, Cell(cell.layer, h))
     t0 = time.time(); sec, skipped = {}, {}
     codes = encode_cell(adapter, sae, cell, passages, skip_first=cfg.skip_first, progress=progress)
     fc = codes.fire_counts(); sec['encode'] = _t(t0)
     if fc.sum() == 0: raise ValueError(f"no firings in cell L{cell.layer} H{cell.head} over {n} passages (positions >= {cfg.skip_first}): "
                                        f"no atom of this SAE is active there; check the SAE and the passages")
-    out = dict(cell=(cell.layer, cell.head), family=adapter.family, config=asdict(cfg), n_passages=n, seq_len=T, n_states=len(codes),
-               sae=dict(variant=sae.config.variant if hasattr(sae.config, 'variant') else type(sae).__name__, n_features=sae.n_features,
-                        k=getattr(sae.config, 'k', None), rank=sae.config.rank),
-               fire_counts=fc, n_alive=int((fc > 0).sum()), n_dead=int((fc == 0).sum()),
-               l0=float((codes.values > 0).sum(1).float().mean()))
-    # partition
+    out = _cell_header(adapter, sae, cell, cfg, codes, fc, n, T)
     t1 = time.time(); part = partition_cell(codes, sae, cfg); sec['partition'] = _t(t1)
     if part.get('skipped'): skipped['partition'] = part['skipped']
     out['partition'] = part
     cls = {r['atom']: r['cls'] for r in part['atoms'] if 'cls' in r}
-    # replacement test
     t1 = time.time()
     firings, recs = replacement_step(adapter, sae, cell, passages, codes, part, cfg, meta)
     out['replacement'] = dict(records=recs, summary=stats.replacement_summary(recs, cfg.n_resamples, cfg.n_permutations, cfg.seed))
-    wins = [int(r['kl_atom'] < r['kl_delete']) for r in recs]
-    cosd = {r['atom']: r['cosine'] for r in part['atoms']}
-    two = len(set(cls.values())) == 2
-    try:
-        out['population'] = stats.population_test([r['atom'] for r in recs], wins, cosine=cosd, atom_class=cls if two else None,
-                                                  cap=cfg.population_cap, min_firings=cfg.population_min, n_resamples=cfg.n_resamples, seed=cfg.seed)
-    except ValueError as e: out['population'] = None; skipped['population'] = str(e)
-    if out['population'] is not None and out['population'].get('by_class') is None and not two:
-        skipped['population_by_class'] = 'the partition gave fewer than two classes'
+    out['population'] = _population_step(recs, part, cfg, skipped)
     sec['replacement'] = _t(t1)
-    # baseline
     if flat_sae is not None:
-        t1 = time.time()
-        mn = recs if cfg.amplitude == 'matched_norm' else replacement_records(
-            adapter, sae, cell, passages, firings=firings, amplitude='matched_norm', what='write', first_read=cfg.first_read,
-            kl_direction=cfg.kl_direction, seed=cfg.seed, meta=meta, engine=_engine_for(adapter), random_arm=cfg.random_arm)
-        if mn is not recs:
-            mp = dataclasses.replace(cfg, amplitude='matched_norm', what='write', horizon=1, protocol=None).protocol
-            for r in mn: r['protocol'] = mp
-        fl = flat_svd_records(adapter, flat_sae, cell, passages, firings, first_read=cfg.first_read, kl_direction=cfg.kl_direction, seed=cfg.seed,
-                              engine=_engine_for(adapter))
-        row = lambda rs: dict(n=len(rs), win=stats.win_rate([r['kl_atom'] for r in rs], [r['kl_delete'] for r in rs]),
-                              strict_chain=stats.strict_chain_rate(*([r[f'kl_{a}'] for r in rs] for a in ('atom', 'delete', 'random'))),
-                              median_kl={a: float(np.median([r[f'kl_{a}'] for r in rs])) for a in ('atom', 'delete', 'random')})
-        out['baseline'] = dict(writesae_matched_norm=row(mn), flat_svd=row(fl), records=fl)
-        sec['baseline'] = _t(t1)
+        t1 = time.time(); out['baseline'] = _baseline_step(adapter, sae, flat_sae, cell, passages, firings, recs, cfg, meta); sec['baseline'] = _t(t1)
     else: skipped['baseline'] = 'no FlatSAE given'
-    # closed form
-    t1 = time.time()
-    if 'key_factors' not in dict(sae.named_parameters()): skipped['closed_form'] = f"{type(sae).__name__} has no factored atoms"
-    else:
-        alive = np.flatnonzero(fc > 0)
-        ids = [int(a) for a in alive[np.argsort(-fc[alive], kind='stable')][:cfg.cf_atoms]]
-        Tc = T - 1 - cfg.cf_horizon
-        t0s = list(cfg.cf_t0) if cfg.cf_t0 is not None else sorted({max(0, Tc // 2), max(0, Tc)})
-        cr, cs = closed_form_test(adapter, cell, atoms_of(sae, ids), passages[:cfg.cf_passages], eps_list=cfg.cf_eps, t0_positions=t0s,
-                                  horizon=cfg.cf_horizon, first_read=cfg.first_read, atom_ids=ids)
-        for r in cs['per_atom']: r['cls'] = cls.get(r['atom'])
-        rk = min(cs['median'])
-        by_eps = {e: summarize_closed_form([r for r in cr if r['eps'] == e and r['token_rank'] == rk])['median'][rk] for e in cfg.cf_eps}
-        capc = adapter.capture(passages[:cfg.cf_passages].to(adapter.device), cells=[cell], states=True)[cell]
-        s_norm = float(capc.states[:, t0s].flatten(2).norm(dim=-1).median())
-        out['closed_form'] = dict(records=cr, summary=cs, atoms=ids, by_eps=by_eps, median_state_norm_t0=s_norm)
+    t1 = time.time(); cf = _closed_form_step(adapter, sae, cell, passages, fc, cls, cfg, skipped)
+    if cf is not None: out['closed_form'] = cf
     sec['closed_form'] = _t(t1)
-    # passage-level checks
-    t1 = time.time()
-    m = min(cfg.check_passages, n)
-    if part['registers']:
-        ft = codes.firing_table(); keep = np.isin(ft['atom'], part['registers']) & (ft['passage'] < m)
-        fs = [dict(passage=int(p), position=int(t), atom=int(a), code=float(c))
-              for p, t, a, c in zip(ft['passage'][keep], ft['position'][keep], ft['atom'][keep], ft['code'][keep])]
-        if fs:
-            dr = deletion_nll_records(adapter, sae, cell, passages[:m], fs, seed=cfg.seed, first_read=cfg.first_read)
-            out['register_deletion'] = dict(records=dr, summary=deletion_summary(dr))
-        else: skipped['register_deletion'] = f"no register firing in the first {m} passages"
-    else: skipped['register_deletion'] = 'no register atoms'
-    P = cfg.recon_prefix if cfg.recon_prefix is not None else T // 2
-    sets = {'single': [cell.head]}
-    saes = {cell.head: sae}
-    if head_saes is not None: saes = dict(head_saes); saes[cell.head] = sae; sets['all'] = sorted(saes)
-    rr = reconstruction_records(adapter, saes, cell.layer, passages[:m], P, head_sets=sets)
-    out['reconstruction'] = dict(records=rr, summary=reconstruction_summary(rr))
+    t1 = time.time(); m = min(cfg.check_passages, n)
+    dr = _register_deletion_step(adapter, sae, cell, passages, codes, part['registers'], m, cfg, skipped)
+    if dr is not None: out['register_deletion'] = dr
+    out['reconstruction'] = _reconstruction_step(adapter, sae, cell, passages, m, cfg, head_saes)
     sec['passage_checks'] = _t(t1)
     sec['total'] = _t(t0)
     out.update(seconds=sec, skipped=skipped)
@@ -329,6 +388,7 @@ def table2_markdown(rows:list, # (label, evaluate_cell result) pairs
                    f"{_g(s['cliffs_delta'], '+.3f')} | {_g(wil, '.2g')} |")
     return '\n'.join(out)
 
+# %% ../nbs/16_evaluate.ipynb
 def _settings_md(ev):
     c = ev['config']
     return (f"Settings (protocol `{c.get('protocol', 'ours')}`): amplitude `{c['amplitude']}`, random arm `{c.get('random_arm', 'gaussian')}`, "
@@ -336,16 +396,9 @@ def _settings_md(ev):
             f"the first output that reads the edit; ≤ {c['max_per_atom']} firings per atom used and ≤ {c['max_per_passage']} per passage; "
             f"{ev['n_passages']} held-out passages of {ev['seq_len']} tokens, positions ≥ {c['skip_first']} ({ev['n_states']} states).")
 
-def add_evaluation(rep, # a `writesae.report.Report`
-                   ev:dict, # `evaluate_cell` result
-                   label:str='', # prefix of headings and figure names (e.g. the model name)
-                   sweep:dict|None=None, # `sweep_heads` result
-                   seeds:dict|None=None, # `partition_seeds` result
-                  ):
-    "Append the evaluation sections (tables and figures) of one cell to `rep`."
-    from writesae import report as rp
-    L, H = ev['cell']; tag = (label + '_' if label else '') + f'L{L}H{H}'
-    head = (label + ': ' if label else '') + f'layer {L} head {H}'
+# %% ../nbs/16_evaluate.ipynb
+def _replacement_md(ev:dict, head:str) -> str:
+    "Text of the replacement-test section: the Table 2 row, the settings, ratios, permutation and bootstrap, failures by KL_delete quartile, population test."
     s = ev['replacement']['summary']['pooled']; r = s['ratios']
     fb = s['failure_by_quartile'] or []
     text = [table2_markdown([(head, ev)]), '', _settings_md(ev), '',
@@ -364,51 +417,59 @@ def add_evaluation(rep, # a `writesae.report.Report`
             bc = pop['by_class']
             text[-1] += ' ' + '; '.join(f"{k} {_pct(v['mean_rate'])} ({v['n_atoms']} atoms)" for k, v in bc.items()) + \
                         f"; Mann-Whitney p {_g(pop['mannwhitney']['p'], '.2g')}."
-    rep.add(f'Replacement test, {head}', '\n'.join(text),
-            {f'{tag}_kl_arms': rp.plot_kl_arms(ev['replacement']['records']),
-             f'{tag}_win_rate': rp.plot_win_rates(ev['replacement']['records'], by='cls') if any(x['cls'] for x in ev['replacement']['records'])
-                                else rp.plot_win_rates(ev['replacement']['records'], by='layer')})
-    if 'baseline' in ev:
-        b = ev['baseline']
-        rows = ['| atom arm | n | atom < delete [95% CI] | strict chain | median KL atom / delete / random |', '|---|---|---|---|---|']
-        for name, k in (('WriteSAE atom at the write norm', 'writesae_matched_norm'), ('FlatSAE + SVD top-1 at the write norm', 'flat_svd')):
-            x = b[k]; w = x['win']
-            rows.append(f"| {name} | {x['n']} | {_pct(w['rate'])} [{_pct(w['ci_lo'])}, {_pct(w['ci_hi'])}] | {_pct(x['strict_chain']['rate'])} | "
-                        f"{_g(x['median_kl']['atom'])} / {_g(x['median_kl']['delete'])} / {_g(x['median_kl']['random'])} |")
-        rep.add(f'Flat+SVD baseline, {head}', 'The same firings; both atom arms at the native write\'s Frobenius norm.\n\n' + '\n'.join(rows))
-    p = ev['partition']
-    if p['mixture'] is not None:
-        m = p['mixture']; bic = {f['k']: f['bic'] for f in m['fits']}
-        t = [f"{m['n']} alive atoms: {m['n_register']} registers (median cosine ≥ τ = {m['tau']}), {m['n_bundle']} bundles; "
-             f"{ev['n_dead']} dead. By the 2-component posterior: {m['n_register_posterior']} registers.",
-             f"BIC k=1/2/3: {' / '.join(_g(bic[k], '.1f') for k in sorted(bic))}; ΔBIC(2−1) = {m['delta_bic']:.1f}, ΔBIC(3−2) = {_g(m['delta_bic_32'], '.1f')}.",
-             f"Median cosine: registers {_g(m['register_median'])}, bundles {_g(m['bundle_median'])} (ratio {_g(m['register_bundle_ratio'])}); "
-             f"null (median |per-atom median| of {m.get('n_null', 0)} dead atoms over {ev['config']['null_positions']} sampled positions) "
-             f"{_g(m.get('null_median'))}, register/null ratio {_g(m.get('null_ratio'))}.",
-             '', '| τ | registers | bundles | agreement with posterior |', '|---|---|---|---|']
-        t += [f"| {x['tau']:g} | {x['n_register']} | {x['n_bundle']} | {_pct(x['agreement_with_posterior'])} |" for x in m['tau_sweep']]
-        if seeds:
-            t += ['', f"Seed stability over {len(seeds['rows'])} seeds: " + '; '.join(
-                f"seed {r['seed']}: {r['n_register']} reg / {r['n_bundle']} bun / {r['n_dead']} dead (ΔBIC {r['delta_bic']:.1f})" for r in seeds['rows']) + '.',
-                  f"Coefficient of variation of the counts: " + ', '.join(f"{k} {v:.3f}" for k, v in (seeds['cv'] or {}).items()) +
-                  f"; share of alive atoms matched across seeds at |cos| > {seeds['threshold']}: {_pct(seeds['mean_match_share'])}."]
-        rep.add(f'Register/bundle partition, {head}', '\n'.join(t), {f'{tag}_cosine_mixture': rp.plot_cosine_mixture(p['medians'], m)})
-    else: rep.add(f'Register/bundle partition, {head}', f"Not run: {p['skipped']}.")
-    if 'closed_form' in ev:
-        cs = ev['closed_form']['summary']; med = cs['median'][min(cs['median'])]; cfg = cs['config']
-        preds = [q for q in PREDICTORS if f'r2_{q}' in med]
-        t = [f"{med['n_atoms']} atoms (the most frequent alive ones) × ε ∈ {list(cfg['eps_list'])} × edit positions {cfg['t0_positions']} × "
-             f"{cfg['n_passages']} passages, reads t0..t0+{cfg['horizon']}, eval token = the base top-1.", '',
-             '| predictor | median R² (zero-parameter) | median slope | median R² after the slope fit |', '|---|---|---|---|']
-        names = dict(rank1='Eq. 1, three factors, G = product of decays', exact_linear='exact δS (delta rule kept), linear readout',
-                     exact_norm='exact δS through the gated norm', full_linear='whole-model linearisation (central difference)')
-        t += [f"| {names.get(q, q)} | {_g(med[f'r2_{q}'])} | {_g(med[f'slope_{q}'])} | {_g(med[f'r2_slope_{q}'])} |" for q in preds]
-        t += ['', f"Median share of sign agreements between Δlogit and ε·G·⟨κ, q⟩·⟨W_U, W_O ν⟩: {_pct(med['sign_agree'])}.", '',
-              f"By perturbation size (atoms have unit Frobenius norm; the median ‖S_t0‖_F at the edit positions is "
-              f"{ev['closed_form']['median_state_norm_t0']:.3g}), median zero-parameter R² per atom:", '',
-              '| ε | ' + ' | '.join(preds) + ' |', '|---|' + '---|' * len(preds)]
-        t += [f"| {e:g} | " + ' | '.join(_g(m.get(f'r2_{q}')) for q in preds) + ' |' for e, m in ev['closed_form']['by_eps'].items()]
-        rep.add(f'Closed-form logit shift, {head}', '\n'.join(t), {f'{tag}_closed_form': rp.plot_closed_form(ev['closed_form']['records'])})
+    return '\n'.join(text)
+
+# %% ../nbs/16_evaluate.ipynb
+def _baseline_md(ev:dict) -> str:
+    "Text of the flat+SVD baseline section: both atom arms at the write's norm on the same firings."
+    b = ev['baseline']
+    rows = ['| atom arm | n | atom < delete [95% CI] | strict chain | median KL atom / delete / random |', '|---|---|---|---|---|']
+    for name, k in (('WriteSAE atom at the write norm', 'writesae_matched_norm'), ('FlatSAE + SVD top-1 at the write norm', 'flat_svd')):
+        x = b[k]; w = x['win']
+        rows.append(f"| {name} | {x['n']} | {_pct(w['rate'])} [{_pct(w['ci_lo'])}, {_pct(w['ci_hi'])}] | {_pct(x['strict_chain']['rate'])} | "
+                    f"{_g(x['median_kl']['atom'])} / {_g(x['median_kl']['delete'])} / {_g(x['median_kl']['random'])} |")
+    return 'The same firings; both atom arms at the native write\'s Frobenius norm.\n\n' + '\n'.join(rows)
+
+# %% ../nbs/16_evaluate.ipynb
+def _partition_md(ev:dict, seeds:dict|None=None) -> str:
+    "Text of the partition section (when the mixtures ran): class counts, BIC, median cosines against the null, the τ sweep, seed stability."
+    m = ev['partition']['mixture']; bic = {f['k']: f['bic'] for f in m['fits']}
+    t = [f"{m['n']} alive atoms: {m['n_register']} registers (median cosine ≥ τ = {m['tau']}), {m['n_bundle']} bundles; "
+         f"{ev['n_dead']} dead. By the 2-component posterior: {m['n_register_posterior']} registers.",
+         f"BIC k=1/2/3: {' / '.join(_g(bic[k], '.1f') for k in sorted(bic))}; ΔBIC(2−1) = {m['delta_bic']:.1f}, ΔBIC(3−2) = {_g(m['delta_bic_32'], '.1f')}.",
+         f"Median cosine: registers {_g(m['register_median'])}, bundles {_g(m['bundle_median'])} (ratio {_g(m['register_bundle_ratio'])}); "
+         f"null (median |per-atom median| of {m.get('n_null', 0)} dead atoms over {ev['config']['null_positions']} sampled positions) "
+         f"{_g(m.get('null_median'))}, register/null ratio {_g(m.get('null_ratio'))}.",
+         '', '| τ | registers | bundles | agreement with posterior |', '|---|---|---|---|']
+    t += [f"| {x['tau']:g} | {x['n_register']} | {x['n_bundle']} | {_pct(x['agreement_with_posterior'])} |" for x in m['tau_sweep']]
+    if seeds:
+        t += ['', f"Seed stability over {len(seeds['rows'])} seeds: " + '; '.join(
+            f"seed {r['seed']}: {r['n_register']} reg / {r['n_bundle']} bun / {r['n_dead']} dead (ΔBIC {r['delta_bic']:.1f})" for r in seeds['rows']) + '.',
+              f"Coefficient of variation of the counts: " + ', '.join(f"{k} {v:.3f}" for k, v in (seeds['cv'] or {}).items()) +
+              f"; share of alive atoms matched across seeds at |cos| > {seeds['threshold']}: {_pct(seeds['mean_match_share'])}."]
+    return '\n'.join(t)
+
+# %% ../nbs/16_evaluate.ipynb
+def _closed_form_md(ev:dict) -> str:
+    "Text of the closed-form section: the median R² and slope of each predictor, sign agreement, and R² by perturbation size."
+    cs = ev['closed_form']['summary']; med = cs['median'][min(cs['median'])]; cfg = cs['config']
+    preds = [q for q in PREDICTORS if f'r2_{q}' in med]
+    t = [f"{med['n_atoms']} atoms (the most frequent alive ones) × ε ∈ {list(cfg['eps_list'])} × edit positions {cfg['t0_positions']} × "
+         f"{cfg['n_passages']} passages, reads t0..t0+{cfg['horizon']}, eval token = the base top-1.", '',
+         '| predictor | median R² (zero-parameter) | median slope | median R² after the slope fit |', '|---|---|---|---|']
+    names = dict(rank1='Eq. 1, three factors, G = product of decays', exact_linear='exact δS (delta rule kept), linear readout',
+                 exact_norm='exact δS through the gated norm', full_linear='whole-model linearisation (central difference)')
+    t += [f"| {names.get(q, q)} | {_g(med[f'r2_{q}'])} | {_g(med[f'slope_{q}'])} | {_g(med[f'r2_slope_{q}'])} |" for q in preds]
+    t += ['', f"Median share of sign agreements between Δlogit and ε·G·⟨κ, q⟩·⟨W_U, W_O ν⟩: {_pct(med['sign_agree'])}.", '',
+          f"By perturbation size (atoms have unit Frobenius norm; the median ‖S_t0‖_F at the edit positions is "
+          f"{ev['closed_form']['median_state_norm_t0']:.3g}), median zero-parameter R² per atom:", '',
+          '| ε | ' + ' | '.join(preds) + ' |', '|---|' + '---|' * len(preds)]
+    t += [f"| {e:g} | " + ' | '.join(_g(m.get(f'r2_{q}')) for q in preds) + ' |' for e, m in ev['closed_form']['by_eps'].items()]
+    return '\n'.join(t)
+
+# %% ../nbs/16_evaluate.ipynb
+def _passage_md(ev:dict) -> str:
+    "Text of the passage-level checks: register deletion (or why not run) and reconstruction perplexity."
     t = []
     if 'register_deletion' in ev:
         d = ev['register_deletion']['summary']
@@ -419,19 +480,49 @@ def add_evaluation(rep, # a `writesae.report.Report`
     for x in ev['reconstruction']['summary']:
         t.append(f"Reconstruction perplexity ({x['variant']}, heads {x['heads']}): state at position {ev['reconstruction']['records'][0]['prefix_len'] - 1} "
                  f"replaced by its SAE reconstruction, suffix PPL {x['ppl_base']:.3f} → {x['ppl_edit']:.3f} ({x['pct_change']:+.2f}%) over {x['n_passages']} passages.")
-    rep.add(f'Passage-level checks, {head}', '\n\n'.join(t))
+    return '\n\n'.join(t)
+
+# %% ../nbs/16_evaluate.ipynb
+def _sweep_md(sweep:dict) -> str:
+    "Text of the all-heads section: one row per head, and the mean ± sd of the per-head win rates."
+    t = ['| head | n | alive | atom < delete [95% CI] | strict chain | median KL atom / delete / random | z |', '|---|---|---|---|---|---|---|']
+    for r in sweep['rows']:
+        if r['n'] == 0: t.append(f"| {r['head']} | 0 | | {r['skipped']} | | | |"); continue
+        t.append(f"| {r['head']} | {r['n']} | {r['n_alive']} | {_pct(r['rate'])} [{_pct(r['ci_lo'])}, {_pct(r['ci_hi'])}] | {_pct(r['strict_chain'])} | "
+                 f"{_g(r['median_kl_atom'])} / {_g(r['median_kl_delete'])} / {_g(r['median_kl_random'])} | {_g(r.get('z'), '+.2f')} |")
+    t += ['', f"Mean ± sd of the per-head win rates: {_pct(sweep['mean_rate'])} ± {_pct(sweep['sd_rate'])} "
+              f"(range {_pct(sweep['min_rate'])}–{_pct(sweep['max_rate'])}, {sweep['n_heads']} heads, each with its own SAE)."]
+    return '\n'.join(t)
+
+# %% ../nbs/16_evaluate.ipynb
+def add_evaluation(rep, # a `writesae.report.Report`
+                   ev:dict, # `evaluate_cell` result
+                   label:str='', # prefix of headings and figure names (e.g. the model name)
+                   sweep:dict|None=None, # `sweep_heads` result
+                   seeds:dict|None=None, # `partition_seeds` result
+                  ):
+    "Append the evaluation sections (tables and figures) of one cell to `rep`."
+    from writesae import report as rp
+    L, H = ev['cell']; tag = (label + '_' if label else '') + f'L{L}H{H}'
+    head = (label + ': ' if label else '') + f'layer {L} head {H}'
+    rep.add(f'Replacement test, {head}', _replacement_md(ev, head),
+            {f'{tag}_kl_arms': rp.plot_kl_arms(ev['replacement']['records']),
+             f'{tag}_win_rate': rp.plot_win_rates(ev['replacement']['records'], by='cls') if any(x['cls'] for x in ev['replacement']['records'])
+                                else rp.plot_win_rates(ev['replacement']['records'], by='layer')})
+    if 'baseline' in ev: rep.add(f'Flat+SVD baseline, {head}', _baseline_md(ev))
+    p = ev['partition']
+    if p['mixture'] is not None:
+        rep.add(f'Register/bundle partition, {head}', _partition_md(ev, seeds), {f'{tag}_cosine_mixture': rp.plot_cosine_mixture(p['medians'], p['mixture'])})
+    else: rep.add(f'Register/bundle partition, {head}', f"Not run: {p['skipped']}.")
+    if 'closed_form' in ev:
+        rep.add(f'Closed-form logit shift, {head}', _closed_form_md(ev), {f'{tag}_closed_form': rp.plot_closed_form(ev['closed_form']['records'])})
+    rep.add(f'Passage-level checks, {head}', _passage_md(ev))
     if sweep:
-        t = ['| head | n | alive | atom < delete [95% CI] | strict chain | median KL atom / delete / random | z |', '|---|---|---|---|---|---|---|']
-        for r in sweep['rows']:
-            if r['n'] == 0: t.append(f"| {r['head']} | 0 | | {r['skipped']} | | | |"); continue
-            t.append(f"| {r['head']} | {r['n']} | {r['n_alive']} | {_pct(r['rate'])} [{_pct(r['ci_lo'])}, {_pct(r['ci_hi'])}] | {_pct(r['strict_chain'])} | "
-                     f"{_g(r['median_kl_atom'])} / {_g(r['median_kl_delete'])} / {_g(r['median_kl_random'])} | {_g(r.get('z'), '+.2f')} |")
-        t += ['', f"Mean ± sd of the per-head win rates: {_pct(sweep['mean_rate'])} ± {_pct(sweep['sd_rate'])} "
-                  f"(range {_pct(sweep['min_rate'])}–{_pct(sweep['max_rate'])}, {sweep['n_heads']} heads, each with its own SAE)."]
-        rep.add(f"All heads of layer {sweep['layer']}" + (f', {label}' if label else ''), '\n'.join(t),
+        rep.add(f"All heads of layer {sweep['layer']}" + (f', {label}' if label else ''), _sweep_md(sweep),
                 {f"{(label + '_') if label else ''}L{sweep['layer']}_heads": rp.plot_win_rates(sweep['records'], by='head')})
     if ev['skipped']: rep.add(f'Not run, {head}', '\n'.join(f"- {k}: {v}" for k, v in ev['skipped'].items()))
 
+# %% ../nbs/16_evaluate.ipynb
 def evaluation_summary(ev:dict, sweep:dict|None=None, seeds:dict|None=None) -> dict:
     "The headline numbers of one evaluated cell (JSON-ready): Table 2 row, partition, closed form, passage checks, baseline, sweep, seeds."
     s = ev['replacement']['summary']['pooled']

@@ -60,6 +60,33 @@ class PlantedHost:
     @property
     def n_tokens(self) -> int: return self.keys.shape[0]
 
+# %% ../nbs/22_known_answer.ipynb
+@torch.no_grad()
+def _set_gdn_weights(model, keys:Tensor, queries:Tensor, values:Tensor, W_O:Tensor, W_U:Tensor, taps:Tensor,
+                     n_tokens:int, hidden:int, beta:float, alpha:float, norm_eps:float) -> Tensor:
+    "Set every weight of the two-layer Qwen3.5 as in the table above; returns the token embeddings [n, hidden]."
+    d_v = values.shape[1]
+    for p in model.parameters(): p.zero_()
+    m = model.model
+    m.embed_tokens.weight[:, :n_tokens] = math.sqrt(hidden) * torch.eye(n_tokens)
+    layer = m.layers[0]; gdn = layer.linear_attn
+    X = layer.input_layernorm(m.embed_tokens.weight).double()  # [n, hidden]: what the GDN layer sees for each token
+    scale = lambda u: 0.25 * u / u.abs().max()  # unit rows -> entries in [-0.25, 0.25]; the kernel's L2 norm undoes it for q, k
+    Z = torch.cat([silu_inverse(scale(queries)), silu_inverse(scale(keys)), silu_inverse(values)], 1)  # [n, 2 d_k + d_v]
+    pinv = torch.linalg.pinv(X)  # [hidden, n]: X @ pinv = I on the one-hot rows
+    gdn.conv1d.weight[:, 0] = taps
+    gdn.in_proj_qkv.weight.copy_((pinv @ Z).T.float())
+    zg = 2.0
+    gdn.in_proj_z.weight.copy_((pinv @ torch.full((n_tokens, d_v), zg, dtype=torch.float64)).T.float())
+    gdn.in_proj_b.weight.copy_((pinv @ torch.full((n_tokens, 1), math.log(beta / (1 - beta)), dtype=torch.float64)).T.float())
+    gdn.dt_bias.zero_(); gdn.A_log.fill_(math.log(-math.log(alpha) / math.log(2)))  # g = -exp(A_log) softplus(0) = log(alpha)
+    gdn.norm.variance_epsilon = norm_eps; gdn.norm.weight.fill_(math.sqrt(norm_eps) / F.silu(torch.tensor(zg)).item())
+    gdn.out_proj.weight.copy_(W_O)
+    m.norm.eps = norm_eps; m.norm.weight.fill_(math.sqrt(norm_eps) - 1)  # Qwen3.5 RMSNorm multiplies by (1 + weight)
+    model.lm_head.weight.copy_(W_U)
+    return m.embed_tokens.weight.detach().clone()
+
+# %% ../nbs/22_known_answer.ipynb
 def planted_gdn_host(n_tokens:int=16, # vocabulary = planted atoms (<= d_k keeps the keys orthonormal)
                      d_k:int=16, # key dimension of the GDN head
                      d_v:int=16, # value dimension
@@ -93,27 +120,9 @@ def planted_gdn_host(n_tokens:int=16, # vocabulary = planted atoms (<= d_k keeps
     W_U = torch.randn(n_tokens, hidden, generator=g) * unembed_scale / math.sqrt(hidden)
     taps = torch.zeros(2 * d_k + d_v, 4); taps[:, 3] = 1  # tap 3 multiplies the current token (causal conv, left padding 3)
     if scramble: taps = 0.25 + 0.5 * torch.rand(2 * d_k + d_v, 4, generator=g)
-    with torch.no_grad():
-        for p in model.parameters(): p.zero_()
-        m = model.model
-        m.embed_tokens.weight[:, :n_tokens] = math.sqrt(hidden) * torch.eye(n_tokens)
-        layer = m.layers[0]; gdn = layer.linear_attn
-        X = layer.input_layernorm(m.embed_tokens.weight).double()  # [n, hidden]: what the GDN layer sees for each token
-        scale = lambda u: 0.25 * u / u.abs().max()  # unit rows -> entries in [-0.25, 0.25]; the kernel's L2 norm undoes it for q, k
-        Z = torch.cat([silu_inverse(scale(queries)), silu_inverse(scale(keys)), silu_inverse(values)], 1)  # [n, 2 d_k + d_v]
-        pinv = torch.linalg.pinv(X)  # [hidden, n]: X @ pinv = I on the one-hot rows
-        gdn.conv1d.weight[:, 0] = taps
-        gdn.in_proj_qkv.weight.copy_((pinv @ Z).T.float())
-        zg = 2.0
-        gdn.in_proj_z.weight.copy_((pinv @ torch.full((n_tokens, d_v), zg, dtype=torch.float64)).T.float())
-        gdn.in_proj_b.weight.copy_((pinv @ torch.full((n_tokens, 1), math.log(beta / (1 - beta)), dtype=torch.float64)).T.float())
-        gdn.dt_bias.zero_(); gdn.A_log.fill_(math.log(-math.log(alpha) / math.log(2)))  # g = -exp(A_log) softplus(0) = log(alpha)
-        gdn.norm.variance_epsilon = norm_eps; gdn.norm.weight.fill_(math.sqrt(norm_eps) / F.silu(torch.tensor(zg)).item())
-        gdn.out_proj.weight.copy_(W_O)
-        m.norm.eps = norm_eps; m.norm.weight.fill_(math.sqrt(norm_eps) - 1)  # Qwen3.5 RMSNorm multiplies by (1 + weight)
-        model.lm_head.weight.copy_(W_U)
+    embed = _set_gdn_weights(model, keys, queries, values, W_O, W_U, taps, n_tokens, hidden, beta, alpha, norm_eps)
     return PlantedHost(model=model, cell=Cell(0, 0), keys=keys, queries=queries / math.sqrt(d_k), values=values, strength=beta, decay=alpha,
-                       W_O=W_O, W_U=W_U, embed=m.embed_tokens.weight.detach().clone(), scramble=scramble)
+                       W_O=W_O, W_U=W_U, embed=embed, scramble=scramble)
 
 # %% ../nbs/22_known_answer.ipynb
 KNOWN_THRESHOLDS = dict(
@@ -129,6 +138,7 @@ def known_answer_passes(numbers:dict, thresholds:dict|None=None) -> dict:
     th = thresholds or KNOWN_THRESHOLDS
     return {k: bool(numbers[k] >= v) for k, v in th.items()}
 
+# %% ../nbs/22_known_answer.ipynb
 @torch.no_grad()
 def _closed_form_r2(adapter, cell, sae, atom, ids, token, remove, vocab):
     ids = ids.clone()
@@ -137,6 +147,19 @@ def _closed_form_r2(adapter, cell, sae, atom, ids, token, remove, vocab):
                                ranks=(1,), linearise=False, atom_ids=[atom])
     return summ['median'][1]['r2_rank1']
 
+# %% ../nbs/22_known_answer.ipynb
+def _planted_matches(host:PlantedHost, sae, ev:dict, V:int) -> tuple:
+    "Each planted atom's best-matching alive atom, its cosine, whether it is a register match, and the atoms' classes and median cosines."
+    # each planted atom's best-matching alive atom, its cosine and its class
+    fc = ev['fire_counts']; alive = np.flatnonzero(fc > 0)
+    cos = (F.normalize(host.atoms.flatten(1), dim=1) @ F.normalize(sae.atoms().detach().flatten(1), dim=1).T).numpy()
+    match = alive[cos[:, alive].argmax(1)]; match_cos = cos[np.arange(V), match]
+    cls = {r['atom']: r.get('cls') for r in ev['partition']['atoms']}
+    med = {r['atom']: r['cosine'] for r in ev['partition']['atoms']}
+    reg = np.array([c >= 0.9 and cls.get(int(a)) == 'register' for a, c in zip(match, match_cos)])
+    return match, match_cos, reg, cls, med
+
+# %% ../nbs/22_known_answer.ipynb
 def run_known_answer(host:PlantedHost|None=None, # default: `planted_gdn_host(seed=seed)`
                      n_train:int=64, # training passages
                      n_eval:int=16, # held-out passages for evaluate_cell
@@ -161,13 +184,7 @@ def run_known_answer(host:PlantedHost|None=None, # default: `planted_gdn_host(se
                     TrainConfig(lr=3e-3, batch_size=256, steps=steps, seed=seed, progress=False, log_every=100)).sae
     ev = evaluate_cell(adapter, sae, cell, eval_ids, EvalConfig.quick(skip_first=skip_first, seed=seed))
     frac, best = recovery(sae, host.atoms, threshold=0.9, rank1=False)
-    # each planted atom's best-matching alive atom, its cosine and its class
-    fc = ev['fire_counts']; alive = np.flatnonzero(fc > 0)
-    cos = (F.normalize(host.atoms.flatten(1), dim=1) @ F.normalize(sae.atoms().detach().flatten(1), dim=1).T).numpy()
-    match = alive[cos[:, alive].argmax(1)]; match_cos = cos[np.arange(V), match]
-    cls = {r['atom']: r.get('cls') for r in ev['partition']['atoms']}
-    med = {r['atom']: r['cosine'] for r in ev['partition']['atoms']}
-    reg = np.array([c >= 0.9 and cls.get(int(a)) == 'register' for a, c in zip(match, match_cos)])
+    match, match_cos, reg, cls, med = _planted_matches(host, sae, ev, V)
     recs = ev['replacement']['records']
     wins = np.array([r['kl_atom'] < r['kl_delete'] for r in recs])
     cf_ids = eval_ids[:cf_passages]
@@ -185,6 +202,7 @@ def run_known_answer(host:PlantedHost|None=None, # default: `planted_gdn_host(se
     return dict(numbers=numbers, passes=known_answer_passes(numbers), host=host, adapter=adapter, sae=sae, evaluation=ev,
                 train_ids=train_ids, eval_ids=eval_ids, match=match, match_cos=match_cos, best=best, r2_orth=r2_orth, r2_recur=r2_recur)
 
+# %% ../nbs/22_known_answer.ipynb
 def known_answer_report(seed:int=0, # host and pipeline seed
                         families=('gdn', 'mamba2'), # planted hosts to run
                        ) -> dict:
@@ -196,6 +214,32 @@ def known_answer_report(seed:int=0, # host and pipeline seed
             r = run_known_answer(build[fam](seed=seed, scramble=scramble), seed=seed)
             out[name] = dict(numbers=r['numbers'], passes=r['passes'], all_pass=all(r['passes'].values()))
     return out
+
+# %% ../nbs/22_known_answer.ipynb
+@torch.no_grad()
+def _set_mamba2_weights(model, keys:Tensor, queries:Tensor, values:Tensor, W_O:Tensor, W_U:Tensor, taps:Tensor,
+                        n_tokens:int, hidden:int, decay:float, norm_eps:float) -> Tensor:
+    "Set every weight of the one-layer Mamba-2 as described above; returns the token embeddings [n, hidden]."
+    d_v = values.shape[1]
+    for p in model.parameters(): p.zero_()
+    bb = model.backbone; blk = bb.layers[0]; mx = blk.mixer
+    bb.embeddings.weight[:, :n_tokens] = math.sqrt(hidden) * torch.eye(n_tokens)
+    blk.norm.weight.fill_(1.0)  # Mamba2RMSNorm multiplies by its weight: the one-hot rows (RMS 1) pass unchanged
+    X = blk.norm(bb.embeddings.weight).double()
+    pinv = torch.linalg.pinv(X)
+    zg = 2.0
+    # in_proj output: [gate (d_v) | x (d_v), B (d_k), C (d_k) -> conv | dt (1 head)]
+    Z = torch.cat([torch.full((n_tokens, d_v), zg, dtype=torch.float64), silu_inverse(values), silu_inverse(keys), silu_inverse(queries),
+                   torch.zeros(n_tokens, 1, dtype=torch.float64)], 1)
+    mx.in_proj.weight.copy_((pinv @ Z).T.float())
+    mx.conv1d.weight[:, 0] = taps
+    if mx.conv1d.bias is not None: mx.conv1d.bias.zero_()
+    mx.dt_bias.fill_(math.log(math.e - 1)); mx.A_log.fill_(math.log(-math.log(decay))); mx.D.zero_()  # dt = softplus(0 + dt_bias) = 1
+    mx.norm.variance_epsilon = norm_eps; mx.norm.weight.fill_(math.sqrt(norm_eps) / F.silu(torch.tensor(zg)).item())
+    mx.out_proj.weight.copy_(W_O)
+    bb.norm_f.variance_epsilon = norm_eps; bb.norm_f.weight.fill_(math.sqrt(norm_eps))
+    model.lm_head.weight.copy_(W_U)
+    return bb.embeddings.weight.detach().clone()
 
 # %% ../nbs/22_known_answer.ipynb
 def planted_mamba2_host(n_tokens:int=16, # vocabulary = planted atoms (<= d_k keeps the keys orthogonal; <= d_v, the width)
@@ -229,24 +273,6 @@ def planted_mamba2_host(n_tokens:int=16, # vocabulary = planted atoms (<= d_k ke
     W_U = torch.randn(n_tokens, hidden, generator=g) * unembed_scale / math.sqrt(hidden)
     taps = torch.zeros(d_v + 2 * d_k, 4); taps[:, 3] = 1
     if scramble: taps = 0.25 + 0.5 * torch.rand(d_v + 2 * d_k, 4, generator=g)
-    with torch.no_grad():
-        for p in model.parameters(): p.zero_()
-        bb = model.backbone; blk = bb.layers[0]; mx = blk.mixer
-        bb.embeddings.weight[:, :n_tokens] = math.sqrt(hidden) * torch.eye(n_tokens)
-        blk.norm.weight.fill_(1.0)  # Mamba2RMSNorm multiplies by its weight: the one-hot rows (RMS 1) pass unchanged
-        X = blk.norm(bb.embeddings.weight).double()
-        pinv = torch.linalg.pinv(X)
-        zg = 2.0
-        # in_proj output: [gate (d_v) | x (d_v), B (d_k), C (d_k) -> conv | dt (1 head)]
-        Z = torch.cat([torch.full((n_tokens, d_v), zg, dtype=torch.float64), silu_inverse(values), silu_inverse(keys), silu_inverse(queries),
-                       torch.zeros(n_tokens, 1, dtype=torch.float64)], 1)
-        mx.in_proj.weight.copy_((pinv @ Z).T.float())
-        mx.conv1d.weight[:, 0] = taps
-        if mx.conv1d.bias is not None: mx.conv1d.bias.zero_()
-        mx.dt_bias.fill_(math.log(math.e - 1)); mx.A_log.fill_(math.log(-math.log(decay))); mx.D.zero_()  # dt = softplus(0 + dt_bias) = 1
-        mx.norm.variance_epsilon = norm_eps; mx.norm.weight.fill_(math.sqrt(norm_eps) / F.silu(torch.tensor(zg)).item())
-        mx.out_proj.weight.copy_(W_O)
-        bb.norm_f.variance_epsilon = norm_eps; bb.norm_f.weight.fill_(math.sqrt(norm_eps))
-        model.lm_head.weight.copy_(W_U)
+    embed = _set_mamba2_weights(model, keys, queries, values, W_O, W_U, taps, n_tokens, hidden, decay, norm_eps)
     return PlantedHost(model=model, cell=Cell(0, 0), keys=keys, queries=queries, values=values, strength=1.0, decay=decay,
-                       W_O=W_O, W_U=W_U, embed=bb.embeddings.weight.detach().clone(), scramble=scramble)
+                       W_O=W_O, W_U=W_U, embed=embed, scramble=scramble)

@@ -67,6 +67,7 @@ def dead_atoms(atom_ids, # atom id of every validation firing
     ids = _check_ids(atom_ids, n_features)
     return np.setdiff1d(np.arange(n_features), ids)
 
+# %% ../nbs/11_partition.ipynb
 def atom_alignment(atom_ids, # (F,) atom id of each firing
                    cosines, # (F,) signed Frobenius cosine of the atom to the firing's native write
                    n_features:int, # dictionary size (ids must be in 0..n_features-1)
@@ -157,6 +158,7 @@ def _norms(f):
 
 def _slice(f, s): return (f[0],) + tuple(a[s] for a in f[1:])
 
+# %% ../nbs/11_partition.ipynb
 def match_share(atoms_a, # atoms of seed A (matrices, flat, or (key_factor, value_factor))
                 atoms_b, # atoms of seed B, same form
                 threshold:float=0.9, # |cos_F| above which two atoms match
@@ -178,6 +180,7 @@ def match_share(atoms_a, # atoms of seed A (matrices, flat, or (key_factor, valu
         hit[sl] = (np.abs(_gram(_slice(fa, sl), fb) / np.outer(na[sl], nb)) > threshold).any(1)
     return float(hit.mean())
 
+# %% ../nbs/11_partition.ipynb
 def seed_stability(class_counts_per_seed=None, # {class: [count per seed]} or (n_seeds, n_classes) array
                    atoms_per_seed:Sequence|None=None, # one atom set per seed (see `match_share`)
                    threshold:float=0.9, # |cos_F| above which two atoms match

@@ -91,6 +91,7 @@ def _check_deletion_firings(firings, sae, n, T):
         if isinstance(a, bool) or not isinstance(a, int) or not 0 <= a < sae.n_features: raise ValueError(f"atom {a!r} out of range (0..{sae.n_features - 1})")
         if not math.isfinite(f['code']): raise ValueError(f"code {f['code']!r} of firing {f} is not finite")
 
+# %% ../nbs/14_passage.ipynb
 def deletion_edits(sae, # SAE whose atoms are removed
                    cell:Cell, # the edited cell
                    firings:list, # firings of ONE passage: dicts with position, atom, code (and passage, for the seed)
@@ -109,6 +110,7 @@ def deletion_edits(sae, # SAE whose atoms are removed
     mk = lambda sums: [Edit(cell, t, 'add', -sums[t]) for t in sorted(sums)]
     return mk(sums_a), mk(sums_r)
 
+# %% ../nbs/14_passage.ipynb
 @torch.no_grad()
 def deletion_nll_records(adapter, # host adapter of the model
                          sae, # SAE of `cell`
@@ -139,6 +141,7 @@ def deletion_nll_records(adapter, # host adapter of the model
                          ordering_holds=bool(da < dr), seed=seed, first_read=first_read, family=adapter.family))
     return recs
 
+# %% ../nbs/14_passage.ipynb
 def deletion_summary(records:list) -> dict:
     "Mean Δ bits/token of each arm, their ratio (random / atom), and the passages where atom-removal hurts less than random."
     if not records: raise ValueError("no records to summarise")
@@ -146,6 +149,7 @@ def deletion_summary(records:list) -> dict:
     return dict(n_passages=len(records), n_firings=sum(r['n_firings'] for r in records), mean_delta_atom=da, mean_delta_random=dr,
                 ratio=dr / da if da != 0 else float('nan'), n_ordering=sum(r['ordering_holds'] for r in records))
 
+# %% ../nbs/14_passage.ipynb
 def register_deletion_test(adapter, # host adapter of the model
                            sae, # SAE of `cell`
                            cell, # Cell or (layer, head)
@@ -173,6 +177,7 @@ def _head_saes(adapter, saes, layer):
     for h, s in out.items(): check_sae_for_cell(adapter, s, Cell(layer, h))
     return out
 
+# %% ../nbs/14_passage.ipynb
 @torch.no_grad()
 def reconstruction_edits(adapter, # host adapter
                          saes:dict, # {head: SAE}
@@ -192,6 +197,7 @@ def reconstruction_edits(adapter, # host adapter
         out.append(Edit(c, prefix_len - 1, 'add', (R.to(S.device) - S).to(adapter.device)))
     return out
 
+# %% ../nbs/14_passage.ipynb
 def _check_prefix(prefix_len, T):
     if isinstance(prefix_len, bool) or not isinstance(prefix_len, int) or not 1 <= prefix_len <= T - 1:
         raise ValueError(f"prefix_len {prefix_len!r} out of range (1..{T - 1}) for passages of {T} tokens")
@@ -230,6 +236,7 @@ def reconstruction_records(adapter, # host adapter of the model
                              state_change=float(sum(edits[h].matrix.norm() ** 2 for h in key) ** 0.5), family=adapter.family))
     return recs
 
+# %% ../nbs/14_passage.ipynb
 def reconstruction_summary(records:list) -> list:
     "Per head set: pooled suffix perplexity unedited and edited, and the % change."
     groups = defaultdict(list)
@@ -251,6 +258,7 @@ def top_rank1(R:Tensor, # [n, d_k, d_v] matrices
     M = U[:, :, 0, None] * Vh[:, 0, None, :]  # unit Frobenius norm
     return torch.where(s[:, :1, None] > 0, M, torch.zeros_like(M)) * norm.float()[:, None, None]
 
+# %% ../nbs/14_passage.ipynb
 @torch.no_grad()
 def flat_svd_matrices(sae, # a dense-decoder SAE (FlatSAE)
                       S:Tensor, # [n, d_k, d_v] states at the firings
@@ -260,6 +268,36 @@ def flat_svd_matrices(sae, # a dense-decoder SAE (FlatSAE)
     R = sae.decode(sae.encode(S.to(sae.b_enc.device, sae.b_enc.dtype))).float().cpu()
     return top_rank1(R, write.float().cpu().flatten(1).norm(dim=1))
 
+# %% ../nbs/14_passage.ipynb
+def _flat_svd_passage(adapter, sae, cell:Cell, passages:Tensor, p:int, # passage index
+                      fs:list, # its firings
+                      first_read:str, kl_direction:str, d:int, seed:int, engine:str, batch_size:int) -> list:
+    "Records of the baseline on one passage: states and writes at the firings, the three arms' matrices (and the identity), one engine call."
+    out = []
+    fs = sorted(fs, key=lambda f: f['position'])
+    ids = passages[p:p + 1].to(adapter.device)
+    positions = [f['position'] for f in fs]
+    cs, base = firing_states(adapter, ids, cell, positions, engine)
+    S, X = cs['S'].float(), cs['write'].float()
+    M = flat_svd_matrices(sae, S, X)
+    xn = X.cpu().flatten(1).norm(dim=1)
+    Rm = torch.stack([random_rank_r(sae.d_k, sae.d_v, adapter.write_rank, torch.Generator().manual_seed(random_arm_seed(seed, cell, p, t)))
+                      for t in positions]) * xn[:, None, None]
+    mats = torch.stack([M, torch.zeros_like(M), Rm, X.cpu()], 1)  # replace by 0 == delete the write; by X == identity (the floor)
+    if engine == 'fast': kls = fast_kls(adapter, ids, cell, positions, 'replace', mats, first_read, 1, base, batch_size)
+    else: kls = reference_kls(adapter, ids, cell, positions, 'replace', mats, first_read, 1)
+    for i, f in enumerate(fs):
+        t = f['position']
+        r = dict(passage=p, position=t, layer=cell.layer, head=cell.head, atom=f.get('atom'), code=f.get('code'),
+                 selected_by=f.get('selected_by'), write_norm=float(xn[i]), atom_arm_norm=float(M[i].norm()),
+                 cos_atom_write=float((M[i] * X[i].cpu()).sum() / (M[i].norm() * xn[i]).clamp_min(1e-30)))
+        r.update(kl_fields(kls, i, d))
+        r.update(amplitude='matched_norm', what='write', first_read=first_read, horizon=1, kl_direction=kl_direction,
+                 engine=engine, seed=seed, family=adapter.family, baseline='flat_svd')
+        out.append(r)
+    return out
+
+# %% ../nbs/14_passage.ipynb
 @torch.no_grad()
 def flat_svd_records(adapter, # host adapter of the model
                      sae, # the FlatSAE of `cell`
@@ -286,25 +324,5 @@ def flat_svd_records(adapter, # host adapter of the model
     for f in firings: by_p[f['passage']].append(f)
     d, recs = KL_DIRECTIONS.index(kl_direction), []
     for p in sorted(by_p):
-        fs = sorted(by_p[p], key=lambda f: f['position'])
-        ids = passages[p:p + 1].to(adapter.device)
-        positions = [f['position'] for f in fs]
-        cs, base = firing_states(adapter, ids, cell, positions, engine)
-        S, X = cs['S'].float(), cs['write'].float()
-        M = flat_svd_matrices(sae, S, X)
-        xn = X.cpu().flatten(1).norm(dim=1)
-        Rm = torch.stack([random_rank_r(sae.d_k, sae.d_v, adapter.write_rank, torch.Generator().manual_seed(random_arm_seed(seed, cell, p, t)))
-                          for t in positions]) * xn[:, None, None]
-        mats = torch.stack([M, torch.zeros_like(M), Rm, X.cpu()], 1)  # replace by 0 == delete the write; by X == identity (the floor)
-        if engine == 'fast': kls = fast_kls(adapter, ids, cell, positions, 'replace', mats, first_read, 1, base, batch_size)
-        else: kls = reference_kls(adapter, ids, cell, positions, 'replace', mats, first_read, 1)
-        for i, f in enumerate(fs):
-            t = f['position']
-            r = dict(passage=p, position=t, layer=cell.layer, head=cell.head, atom=f.get('atom'), code=f.get('code'),
-                     selected_by=f.get('selected_by'), write_norm=float(xn[i]), atom_arm_norm=float(M[i].norm()),
-                     cos_atom_write=float((M[i] * X[i].cpu()).sum() / (M[i].norm() * xn[i]).clamp_min(1e-30)))
-            r.update(kl_fields(kls, i, d))
-            r.update(amplitude='matched_norm', what='write', first_read=first_read, horizon=1, kl_direction=kl_direction,
-                     engine=engine, seed=seed, family=adapter.family, baseline='flat_svd')
-            recs.append(r)
+        recs += _flat_svd_passage(adapter, sae, cell, passages, p, by_p[p], first_read, kl_direction, d, seed, engine, batch_size)
     return recs

@@ -217,6 +217,55 @@ def _bin_label(lo, hi):
     if hi == math.inf: return f'>={lo:g}'
     return f'[{lo:g},{hi:g})'
 
+# %% ../nbs/10_stats.ipynb
+def _atom_rates(ids:np.ndarray, w:np.ndarray, cap:int, min_firings:int) -> tuple:
+    "(atoms, kept firings n, wins k, number dropped) of the atoms with >= `min_firings` among their first `cap` firings."
+    atoms, code = np.unique(ids, return_inverse=True)
+    order = np.argsort(code, kind='stable'); counts = np.bincount(code)
+    pos = np.empty(len(ids), int); pos[order] = np.arange(len(ids)) - np.repeat(np.cumsum(counts) - counts, counts)
+    keep = pos < cap
+    n = np.bincount(code[keep], minlength=len(atoms)); k = np.bincount(code[keep], weights=w[keep], minlength=len(atoms))
+    ok = n >= min_firings
+    if not ok.any(): raise ValueError(f"no atom has >= {min_firings} firings (most: {int(n.max())}); lower min_firings or collect more")
+    return atoms[ok], n[ok], k[ok], int((~ok).sum())
+
+# %% ../nbs/10_stats.ipynb
+def _class_comparison(atoms:np.ndarray, rate:np.ndarray, per_atom:list, atom_class:Mapping) -> dict:
+    "Per-class mean win rates and the two-sided Mann-Whitney U between the two classes (each atom's class written into `per_atom`)."
+    out = {}
+    miss = [a.item() for a in atoms if a.item() not in atom_class]
+    if miss: raise ValueError(f"atom_class lacks atom(s) {miss[:5]}; every kept atom needs a class")
+    lab = np.array([atom_class[a.item()] for a in atoms]); labels = sorted(set(lab.tolist()))
+    if len(labels) != 2: raise ValueError(f"atom_class must hold exactly 2 labels among kept atoms, got {labels}")
+    for r, l in zip(per_atom, lab): r['class'] = l.item() if hasattr(l, 'item') else l
+    g = [rate[lab == l] for l in labels]; mw = sps.mannwhitneyu(g[0], g[1], alternative='two-sided')
+    out['by_class'] = {l: dict(n_atoms=len(gi), mean_rate=float(gi.mean())) for l, gi in zip(labels, g)}
+    out['mannwhitney'] = dict(labels=labels, U=float(mw.statistic), p=float(mw.pvalue))
+    return out
+
+# %% ../nbs/10_stats.ipynb
+def _cosine_comparison(atoms:np.ndarray, n:np.ndarray, rate:np.ndarray, per_atom:list, cosine:Mapping, bins:Sequence[float]) -> dict:
+    "Pearson and Spearman correlations of the per-atom win rate with the cosine, and the table by cosine bin."
+    out = {}
+    miss = [a.item() for a in atoms if a.item() not in cosine]
+    if miss: raise ValueError(f"cosine lacks atom(s) {miss[:5]}; every kept atom needs a cosine")
+    cs = as_array([cosine[a.item()] for a in atoms], 'cosine')
+    for r, c in zip(per_atom, cs): r['cosine'] = float(c)
+    if len(cs) >= 3 and np.ptp(cs) > 0 and np.ptp(rate) > 0:
+        pr, sr = sps.pearsonr(cs, rate), sps.spearmanr(cs, rate)
+        out['pearson'] = dict(r=float(pr.statistic), p=float(pr.pvalue))
+        out['spearman'] = dict(rho=float(sr.statistic), p=float(sr.pvalue))
+    else: out['pearson'] = out['spearman'] = None
+    b = np.asarray(bins, float)
+    if b.ndim != 1 or len(b) < 2 or (np.diff(b) <= 0).any(): raise ValueError(f"bins = {list(bins)} must be strictly increasing edges")
+    which = np.digitize(cs, b[1:-1])
+    out['by_cosine_bin'] = [dict(bin=_bin_label(b[i], b[i + 1]), lo=float(b[i]), hi=float(b[i + 1]), n_atoms=int((which == i).sum()),
+                                 n_firings=int(n[which == i].sum()),
+                                 mean_rate=float(rate[which == i].mean()) if (which == i).any() else math.nan)
+                            for i in range(len(b) - 1)]
+    return out
+
+# %% ../nbs/10_stats.ipynb
 def population_test(atom_ids, # atom id of each firing
                     wins, # 1/True if that firing is a win (kl_atom < kl_delete)
                     cosine:Mapping|None=None, # per-atom covariate {atom: cosine}
@@ -235,44 +284,13 @@ def population_test(atom_ids, # atom id of each firing
     if not np.isin(w, (0, 1)).all():
         i = int(np.flatnonzero(~np.isin(w, (0, 1)))[0]); raise ValueError(f"wins[{i}] = {w[i]} must be 0 or 1")
     if cap < 1 or min_firings < 1 or min_firings > cap: raise ValueError(f"need 1 <= min_firings ({min_firings}) <= cap ({cap})")
-    atoms, code = np.unique(ids, return_inverse=True)
-    order = np.argsort(code, kind='stable'); counts = np.bincount(code)
-    pos = np.empty(len(ids), int); pos[order] = np.arange(len(ids)) - np.repeat(np.cumsum(counts) - counts, counts)
-    keep = pos < cap
-    n = np.bincount(code[keep], minlength=len(atoms)); k = np.bincount(code[keep], weights=w[keep], minlength=len(atoms))
-    ok = n >= min_firings
-    if not ok.any(): raise ValueError(f"no atom has >= {min_firings} firings (most: {int(n.max())}); lower min_firings or collect more")
-    atoms, n, k = atoms[ok], n[ok], k[ok]; rate = k / n
+    atoms, n, k, n_dropped = _atom_rates(ids, w, cap, min_firings); rate = k / n
     per_atom = [dict(atom=a.item(), n=int(ni), wins=int(ki), rate=float(ri)) for a, ni, ki, ri in zip(atoms, n, k, rate)]
     est, lo, hi = cluster_bootstrap(rate, np.arange(len(rate)), n_resamples=n_resamples, seed=seed, confidence=confidence)
-    out = dict(n_atoms=len(atoms), n_firings=int(n.sum()), n_dropped=int((~ok).sum()), mean_rate=est, ci_lo=lo, ci_hi=hi,
+    out = dict(n_atoms=len(atoms), n_firings=int(n.sum()), n_dropped=n_dropped, mean_rate=est, ci_lo=lo, ci_hi=hi,
                per_atom=per_atom)
-    if atom_class is not None:
-        miss = [a.item() for a in atoms if a.item() not in atom_class]
-        if miss: raise ValueError(f"atom_class lacks atom(s) {miss[:5]}; every kept atom needs a class")
-        lab = np.array([atom_class[a.item()] for a in atoms]); labels = sorted(set(lab.tolist()))
-        if len(labels) != 2: raise ValueError(f"atom_class must hold exactly 2 labels among kept atoms, got {labels}")
-        for r, l in zip(per_atom, lab): r['class'] = l.item() if hasattr(l, 'item') else l
-        g = [rate[lab == l] for l in labels]; mw = sps.mannwhitneyu(g[0], g[1], alternative='two-sided')
-        out['by_class'] = {l: dict(n_atoms=len(gi), mean_rate=float(gi.mean())) for l, gi in zip(labels, g)}
-        out['mannwhitney'] = dict(labels=labels, U=float(mw.statistic), p=float(mw.pvalue))
-    if cosine is not None:
-        miss = [a.item() for a in atoms if a.item() not in cosine]
-        if miss: raise ValueError(f"cosine lacks atom(s) {miss[:5]}; every kept atom needs a cosine")
-        cs = as_array([cosine[a.item()] for a in atoms], 'cosine')
-        for r, c in zip(per_atom, cs): r['cosine'] = float(c)
-        if len(cs) >= 3 and np.ptp(cs) > 0 and np.ptp(rate) > 0:
-            pr, sr = sps.pearsonr(cs, rate), sps.spearmanr(cs, rate)
-            out['pearson'] = dict(r=float(pr.statistic), p=float(pr.pvalue))
-            out['spearman'] = dict(rho=float(sr.statistic), p=float(sr.pvalue))
-        else: out['pearson'] = out['spearman'] = None
-        b = np.asarray(bins, float)
-        if b.ndim != 1 or len(b) < 2 or (np.diff(b) <= 0).any(): raise ValueError(f"bins = {list(bins)} must be strictly increasing edges")
-        which = np.digitize(cs, b[1:-1])
-        out['by_cosine_bin'] = [dict(bin=_bin_label(b[i], b[i + 1]), lo=float(b[i]), hi=float(b[i + 1]), n_atoms=int((which == i).sum()),
-                                     n_firings=int(n[which == i].sum()),
-                                     mean_rate=float(rate[which == i].mean()) if (which == i).any() else math.nan)
-                                for i in range(len(b) - 1)]
+    if atom_class is not None: out.update(_class_comparison(atoms, rate, per_atom, atom_class))
+    if cosine is not None: out.update(_cosine_comparison(atoms, n, rate, per_atom, cosine, bins))
     return out
 
 # %% ../nbs/10_stats.ipynb
@@ -294,6 +312,7 @@ def _group_summary(c, n_resamples, n_permutations, seed, confidence, alternative
     out['failure_by_quartile'] = failure_by_quartile(a, d, confidence) if len(a) >= 4 else None
     return out
 
+# %% ../nbs/10_stats.ipynb
 def _below_floor(records, n):
     "The per-firing `below_floor` flags as a bool array, or None when the records do not carry them."
     if isinstance(records, Mapping): col = records.get('below_floor')
@@ -303,6 +322,7 @@ def _below_floor(records, n):
     if col.shape != (n,): raise ValueError(f"below_floor has shape {col.shape}, expected ({n},)")
     return col
 
+# %% ../nbs/10_stats.ipynb
 def replacement_summary(records, # per-firing records: list of dicts or dict of arrays with REPLACEMENT_KEYS
                         n_resamples:int=5000, # cluster-bootstrap replicates
                         n_permutations:int=10_000, # sign-flip permutations

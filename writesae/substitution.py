@@ -50,6 +50,7 @@ def check_sae_for_cell(adapter, # host adapter of the model
         raise ValueError(f"SAE checkpoint records host family {fam!r}; this model is {adapter.family!r}")
     return cell
 
+# %% ../nbs/12_substitution.ipynb
 def _check_choice(name, value, valid):
     if value not in valid: raise ValueError(f"{name} {value!r} not valid; valid: {valid}")
 
@@ -92,6 +93,7 @@ def _decay_next(decay, pos):
     ok = pos + 1 < len(d); out[ok] = d[pos[ok] + 1].cpu()
     return out
 
+# %% ../nbs/12_substitution.ipynb
 @torch.no_grad()
 def _codes(sae, S):
     "(atom used, its code, any-firing mask, dense active set) of states S [T, d_k, d_v]."
@@ -100,6 +102,38 @@ def _codes(sae, S):
     best = vals.argmax(1)
     return c.indices.gather(1, best[:, None])[:, 0], vals.gather(1, best[:, None])[:, 0], vals, c.indices
 
+# %% ../nbs/12_substitution.ipynb
+@torch.no_grad()
+def _firing_candidates(adapter, sae, cell:Cell, passages:Tensor, atoms:list|None, W:int) -> list:
+    "Every (passage, position) with a positive code whose read window fits; with `atoms`, one candidate per selecting atom active there."
+    T = passages.shape[1]
+    cand = []
+    for p in range(passages.shape[0]):
+        used, code, vals, idx = _codes(sae, _cell_states(adapter, passages[p:p + 1].to(adapter.device), cell))
+        for t in range(T - W + 1):
+            if code[t] <= 0: continue
+            if atoms is None: cand.append(dict(passage=p, position=t, atom=int(used[t]), code=float(code[t]), selected_by=None))
+            else:
+                act = set(idx[t][vals[t] > 0].tolist())
+                for a in atoms:
+                    if a in act: cand.append(dict(passage=p, position=t, atom=int(used[t]), code=float(code[t]), selected_by=a))
+    return cand
+
+# %% ../nbs/12_substitution.ipynb
+def _cap_firings(cand:list, max_per_atom:int|None, max_per_passage:int|None, seed:int) -> list:
+    "A seeded random subset of the candidates under the caps (one firing per position), in (passage, position) order."
+    order = torch.randperm(len(cand), generator=torch.Generator().manual_seed(seed)).tolist()
+    per_atom, per_passage, seen, out = defaultdict(int), defaultdict(int), set(), []
+    for i in order:
+        f = cand[i]
+        key = f['selected_by'] if f['selected_by'] is not None else f['atom']
+        if (f['passage'], f['position']) in seen: continue
+        if max_per_atom is not None and per_atom[key] >= max_per_atom: continue
+        if max_per_passage is not None and per_passage[f['passage']] >= max_per_passage: continue
+        per_atom[key] += 1; per_passage[f['passage']] += 1; seen.add((f['passage'], f['position'])); out.append(f)
+    return sorted(out, key=lambda f: (f['passage'], f['position']))
+
+# %% ../nbs/12_substitution.ipynb
 @torch.no_grad()
 def find_firings(adapter, # host adapter of the model
                  sae, # SAE of `cell`
@@ -122,30 +156,12 @@ def find_firings(adapter, # host adapter of the model
     W, _ = read_window(first_read, horizon)
     T = passages.shape[1]
     if W > T: raise ValueError(f"horizon {horizon} with first_read={first_read!r} needs {W} positions; passages have {T}")
-    cand = []
-    for p in range(passages.shape[0]):
-        used, code, vals, idx = _codes(sae, _cell_states(adapter, passages[p:p + 1].to(adapter.device), cell))
-        for t in range(T - W + 1):
-            if code[t] <= 0: continue
-            if atoms is None: cand.append(dict(passage=p, position=t, atom=int(used[t]), code=float(code[t]), selected_by=None))
-            else:
-                act = set(idx[t][vals[t] > 0].tolist())
-                for a in atoms:
-                    if a in act: cand.append(dict(passage=p, position=t, atom=int(used[t]), code=float(code[t]), selected_by=a))
+    cand = _firing_candidates(adapter, sae, cell, passages, atoms, W)
     if not cand:
         what = f"atom {atoms if atom is not None and not isinstance(atom, int) else atom}" if atom is not None else "any atom"
         raise ValueError(f"no firings of {what} in cell L{cell.layer} H{cell.head} over {passages.shape[0]} passages "
                          f"(positions 0..{T - W}); use more passages or another atom")
-    order = torch.randperm(len(cand), generator=torch.Generator().manual_seed(seed)).tolist()
-    per_atom, per_passage, seen, out = defaultdict(int), defaultdict(int), set(), []
-    for i in order:
-        f = cand[i]
-        key = f['selected_by'] if f['selected_by'] is not None else f['atom']
-        if (f['passage'], f['position']) in seen: continue
-        if max_per_atom is not None and per_atom[key] >= max_per_atom: continue
-        if max_per_passage is not None and per_passage[f['passage']] >= max_per_passage: continue
-        per_atom[key] += 1; per_passage[f['passage']] += 1; seen.add((f['passage'], f['position'])); out.append(f)
-    return sorted(out, key=lambda f: (f['passage'], f['position']))
+    return _cap_firings(cand, max_per_atom, max_per_passage, seed)
 
 # %% ../nbs/12_substitution.ipynb
 def random_rank_r(d_k:int, d_v:int, rank:int, generator:torch.Generator) -> Tensor:
@@ -154,6 +170,7 @@ def random_rank_r(d_k:int, d_v:int, rank:int, generator:torch.Generator) -> Tens
     M = k.T @ v
     return M / M.norm()
 
+# %% ../nbs/12_substitution.ipynb
 RANDOM_ARMS = ('gaussian', 'nonfiring_atom')
 
 def random_arm_seed(seed:int, cell, passage:int, position:int, atom:int|None=None) -> int:
@@ -162,6 +179,7 @@ def random_arm_seed(seed:int, cell, passage:int, position:int, atom:int|None=Non
     key = f'{seed}|{c.layer}|{c.head}|{passage}|{position}|{atom}'.encode()
     return int.from_bytes(hashlib.sha256(key).digest()[:8], 'little') >> 1
 
+# %% ../nbs/12_substitution.ipynb
 def nonfiring_atom(n_features:int, # dictionary size
                    active, # atom ids active (nonzero code) at the state
                    generator:torch.Generator, # the firing's generator (seeded by `random_arm_seed`)
@@ -172,6 +190,7 @@ def nonfiring_atom(n_features:int, # dictionary size
     if len(cand) == 0: raise ValueError(f"every one of the {n_features} atoms is active at this state; no non-firing atom to draw")
     return int(cand[torch.randint(len(cand), (1,), generator=generator)])
 
+# %% ../nbs/12_substitution.ipynb
 def _random_matrices(sae, firings, vals, idx, random_arm, seed, cell, rank):
     "Per firing a unit-norm random matrix and the atom it is (None for the Gaussian arm)."
     gens = [torch.Generator().manual_seed(random_arm_seed(seed, cell, f['passage'], f['position'])) for f in firings]
@@ -196,12 +215,14 @@ def _arm_matrices(sae, cs, firings, amplitude, what, seed, cell, rank, random_ar
                 random_atom=rand_atom, random_arm_norm=M_rand.flatten(1).norm(dim=1))
     return X, M_atom, M_rand, info
 
+# %% ../nbs/12_substitution.ipynb
 def _arm_edits(what, X, M_atom, M_rand):
     "(kind, matrices [n, 4, d_k, d_v]) expressing the three arms and the identity arm with one edit kind."
     Z = torch.zeros_like(M_atom)
     if what == 'write': return 'replace', torch.stack([M_atom, Z, M_rand, X], 1)  # replace by 0 == delete; by X == identity
     return 'add', torch.stack([M_atom - X, -X, M_rand - X, Z], 1)
 
+# %% ../nbs/12_substitution.ipynb
 def kl_terms(logits_p:Tensor, logits_b:Tensor) -> tuple:
     "(KL(p||b), KL(b||p), their first-order sensitivities to a unit error in every logit of either input, max |logit_p - logit_b|), in float64."
     lp, lb = F.log_softmax(logits_p.double(), -1), F.log_softmax(logits_b.double(), -1)
@@ -259,6 +280,7 @@ def replay_patched(adapter, # host adapter
     with adapter.patched(edits=[Edit(cell, start, kind, M)], first_read=first_read, start=start) as sess:
         yield sess
 
+# %% ../nbs/12_substitution.ipynb
 class _Skip(torch.nn.Module):
     "Stands in for a decoder block whose output is already known: returns its input."
     def forward(self, hidden_states, *args, **kwargs): return hidden_states
@@ -319,6 +341,7 @@ def _lazy_logits(model, out):
     if head is None or not torch.equal(head(final[-1:]), out.logits[0, -1:]): return None  # a scale or cap after the unembedding
     return _LazyLogits(head, final)
 
+# %% ../nbs/12_substitution.ipynb
 @torch.no_grad()
 def _base_pass(adapter, ids, cell, positions):
     "One forward of a passage recording what replays from the edited layer need, plus the edited cell's S_t, write and update."
@@ -351,6 +374,7 @@ def _base_pass(adapter, ids, cell, positions):
     cs = dict(S=S, write=write, update=S - d * S_prev, decay_next=_decay_next(c.decay[0], pos))
     return dict(logits=logits, cells=cells, snaps=snaps, cache=cache, record=record, hidden=hidden, cs=cs)
 
+# %% ../nbs/12_substitution.ipynb
 def _set_linear(layer, conv, rec, K):
     "Fill a transformers LinearAttentionLayer with conv / recurrent states, as after a prefill."
     layer.conv_states[0], layer.recurrent_states[0] = conv, rec
@@ -379,6 +403,7 @@ def _prefix_layer_cls():
         def get_seq_length(self) -> int: return self.prefix + super().get_seq_length()
     return _PrefixLayer
 
+# %% ../nbs/12_substitution.ipynb
 def _prefix_attention(original):
     "Wrap an attention function: for layers in `_PREFIX`, attend the shared base prefix (masked per row) and the row's window."
     def attend(module, query, key, value, attention_mask, dropout=0.0, scaling=None, **kwargs):
@@ -400,6 +425,7 @@ def _prefix_attention(original):
         return o.reshape(B, Hq, 1, D).transpose(1, 2), None
     return attend
 
+# %% ../nbs/12_substitution.ipynb
 def _attention_interfaces(adapter):
     "The attention-function registries (`ALL_ATTENTION_FUNCTIONS`) of the model's modules, with the function each gives now."
     impl, out = adapter.model.config._attn_implementation, {}
@@ -462,6 +488,7 @@ def _grow_skipped(cache, L, B):
             e = layer.keys.new_zeros(B, 1, 1, 1)
             layer.update(e, e)
 
+# %% ../nbs/12_substitution.ipynb
 @torch.no_grad()
 def fast_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon, base, batch_size=96, prefix=True):
     "`ArmKLs` from batched replays of layers >= L over positions t..t+W-1, one token per step, from the base pass's snapshots (`prefix`: attention through `shared_prefix`, else base keys copied per row)."
@@ -514,6 +541,7 @@ def firing_states(adapter, ids, cell, positions, engine):
         return base['cs'], base
     return _at_positions(adapter, ids, cell, positions), None
 
+# %% ../nbs/12_substitution.ipynb
 def kl_fields(res:ArmKLs, i:int, d:int) -> dict:
     "Record fields of firing i: kl_<arm> in direction d, both directions, horizon means when H > 1; with an identity arm, the floors."
     kls, r = res.kl[i], {}
@@ -528,6 +556,7 @@ def kl_fields(res:ArmKLs, i:int, d:int) -> dict:
         r['below_floor'] = abs(r['kl_atom'] - r['kl_delete']) <= r['floor_atom'] + r['floor_delete']
     return r
 
+# %% ../nbs/12_substitution.ipynb
 def check_firings(firings, n, T, W):
     "Each firing is a dict with an int passage in 0..n-1 and position in 0..T-W; a one-line TypeError / ValueError otherwise."
     for f in firings:
@@ -538,6 +567,54 @@ def check_firings(firings, n, T, W):
         if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t <= T - W:
             raise ValueError(f"position {t!r} out of range (0..{T - W}) for passages of {T} tokens with a window of {W}")
 
+# %% ../nbs/12_substitution.ipynb
+def _check_record_args(adapter, sae, cell, passages, atom, amplitude, what, first_read, horizon, kl_direction, engine, random_arm, batch_size, meta) -> tuple:
+    "(sae, meta, cell, passages, W) with every setting of `replacement_records` checked, the SAE loaded when given as a path."
+    if isinstance(sae, (str, Path)):
+        from writesae.sae import load_sae, load_meta
+        meta = load_meta(sae).get('meta') if meta is None else meta
+        sae = load_sae(sae)
+    for name, value, valid in [('amplitude', amplitude, AMPLITUDES), ('what', what, WHATS), ('first_read', first_read, FIRST_READS),
+                               ('engine', engine, ENGINES), ('kl_direction', kl_direction, KL_DIRECTIONS),
+                               ('random_arm', random_arm, RANDOM_ARMS)]: _check_choice(name, value, valid)
+    if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1: raise ValueError(f"horizon {horizon!r} must be an int >= 1")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1: raise ValueError(f"batch_size {batch_size!r} must be an int >= 1")
+    cell = check_sae_for_cell(adapter, sae, cell, meta)
+    passages = check_token_passages(passages)
+    _check_atoms(sae, atom)
+    n, T = passages.shape
+    W, _ = read_window(first_read, horizon)
+    if W > T: raise ValueError(f"horizon {horizon} with first_read={first_read!r} needs {W} positions; passages have {T}")
+    return sae, meta, cell, passages, W
+
+# %% ../nbs/12_substitution.ipynb
+def _passage_arm_records(adapter, sae, cell:Cell, passages:Tensor, p:int, # passage index
+                         fs:list, # its firings
+                         amplitude:str, what:str, first_read:str, horizon:int, engine:str, seed:int, random_arm:str, batch_size:int,
+                         d:int, # KL direction copied into kl_atom / kl_delete / kl_random (0: patched||base, 1: base||patched)
+                         settings:dict) -> list:
+    "The records of the firings of one passage: states at the firing positions, the arms' matrices, one engine call, one dict per firing."
+    out = []
+    fs = sorted(fs, key=lambda f: f['position'])
+    ids = passages[p:p + 1].to(adapter.device)
+    positions = [f['position'] for f in fs]
+    cs, base = firing_states(adapter, ids, cell, positions, engine)
+    X, M_atom, M_rand, info = _arm_matrices(sae, cs, fs, amplitude, what, seed, cell, adapter.write_rank, random_arm)
+    kind, mats = _arm_edits(what, X, M_atom, M_rand)
+    if engine == 'fast': kls = fast_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon, base, batch_size)
+    else: kls = reference_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon)
+    for i, f in enumerate(fs):
+        r = dict(passage=p, position=f['position'], layer=cell.layer, head=cell.head, atom=int(info['atom'][i]),
+                 code=float(info['code'][i]), selected_by=f.get('selected_by'), write_norm=float(info['replaced_norm'][i]),
+                 atom_arm_norm=float(info['atom_arm_norm'][i]), cos_atom_write=float(info['cos'][i]),
+                 random_atom=info['random_atom'][i], random_arm_norm=float(info['random_arm_norm'][i]))
+        r.update(kl_fields(kls, i, d))
+        if first_read == 'next': r['decay_first_read'] = float(cs['decay_next'][i])
+        r.update(settings)
+        out.append(r)
+    return out
+
+# %% ../nbs/12_substitution.ipynb
 @torch.no_grad()
 def replacement_records(adapter, # host adapter of the model (`host_for(model)`)
                         sae, # SAE of `cell`, or the path of its checkpoint (its meta is then checked)
@@ -559,21 +636,9 @@ def replacement_records(adapter, # host adapter of the model (`host_for(model)`)
                         meta:dict|None=None, # checkpoint meta, when the SAE is passed as an object
                        ) -> list:
     "One JSON-serialisable record per firing: the atom, delete and random arms' KLs (both directions) and the settings."
-    if isinstance(sae, (str, Path)):
-        from writesae.sae import load_sae, load_meta
-        meta = load_meta(sae).get('meta') if meta is None else meta
-        sae = load_sae(sae)
-    for name, value, valid in [('amplitude', amplitude, AMPLITUDES), ('what', what, WHATS), ('first_read', first_read, FIRST_READS),
-                               ('engine', engine, ENGINES), ('kl_direction', kl_direction, KL_DIRECTIONS),
-                               ('random_arm', random_arm, RANDOM_ARMS)]: _check_choice(name, value, valid)
-    if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1: raise ValueError(f"horizon {horizon!r} must be an int >= 1")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1: raise ValueError(f"batch_size {batch_size!r} must be an int >= 1")
-    cell = check_sae_for_cell(adapter, sae, cell, meta)
-    passages = check_token_passages(passages)
-    _check_atoms(sae, atom)
+    sae, meta, cell, passages, W = _check_record_args(adapter, sae, cell, passages, atom, amplitude, what, first_read, horizon, kl_direction,
+                                                      engine, random_arm, batch_size, meta)
     n, T = passages.shape
-    W, _ = read_window(first_read, horizon)
-    if W > T: raise ValueError(f"horizon {horizon} with first_read={first_read!r} needs {W} positions; passages have {T}")
     if firings is None:
         firings = find_firings(adapter, sae, cell, passages, atom=atom, max_per_atom=max_per_atom, max_per_passage=max_per_passage,
                                horizon=horizon, first_read=first_read, seed=seed, meta=meta)
@@ -585,23 +650,8 @@ def replacement_records(adapter, # host adapter of the model (`host_for(model)`)
     for f in firings: by_passage[f['passage']].append(f)
     records, d = [], 0 if kl_direction == 'patched_base' else 1
     for p in sorted(by_passage):
-        fs = sorted(by_passage[p], key=lambda f: f['position'])
-        ids = passages[p:p + 1].to(adapter.device)
-        positions = [f['position'] for f in fs]
-        cs, base = firing_states(adapter, ids, cell, positions, engine)
-        X, M_atom, M_rand, info = _arm_matrices(sae, cs, fs, amplitude, what, seed, cell, adapter.write_rank, random_arm)
-        kind, mats = _arm_edits(what, X, M_atom, M_rand)
-        if engine == 'fast': kls = fast_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon, base, batch_size)
-        else: kls = reference_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon)
-        for i, f in enumerate(fs):
-            r = dict(passage=p, position=f['position'], layer=cell.layer, head=cell.head, atom=int(info['atom'][i]),
-                     code=float(info['code'][i]), selected_by=f.get('selected_by'), write_norm=float(info['replaced_norm'][i]),
-                     atom_arm_norm=float(info['atom_arm_norm'][i]), cos_atom_write=float(info['cos'][i]),
-                     random_atom=info['random_atom'][i], random_arm_norm=float(info['random_arm_norm'][i]))
-            r.update(kl_fields(kls, i, d))
-            if first_read == 'next': r['decay_first_read'] = float(cs['decay_next'][i])
-            r.update(settings)
-            records.append(r)
+        records += _passage_arm_records(adapter, sae, cell, passages, p, by_passage[p], amplitude, what, first_read, horizon, engine, seed,
+                                        random_arm, batch_size, d, settings)
     if first_read == 'next':
         tiny = sum(r['decay_first_read'] < 1e-6 for r in records)
         if tiny: warnings.warn(f"{tiny} of {len(records)} firings of cell L{cell.layer} H{cell.head} are first read through a decay below 1e-6 "
