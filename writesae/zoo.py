@@ -59,6 +59,7 @@ def tiny_config(family:str, # 'gdn' or 'mamba2'
                                              decay_low_rank_dim=8, a_low_rank_dim=8, v_low_rank_dim=8, gate_low_rank_dim=8)
     raise ValueError(f"unknown family {family!r}; available: {FAMILIES}")
 
+# %% ../nbs/05_zoo.ipynb
 def family_of(config) -> str:
     "'gdn' or 'mamba2' from a config's model type."
     mt = getattr(config, 'model_type', None)
@@ -440,6 +441,7 @@ def build_demo_sae(name:str='gdn-demo-sae', # one of `DEMO_SAES`
     res.sae.save_pretrained(out_dir, meta=dict(host=host, demo_sae=name, settings=s))
     return res
 
+# %% ../nbs/05_zoo.ipynb
 def load_demo_sae(name:str='gdn-demo-sae', # one of `DEMO_SAES`
                   device='cpu', # where to put the SAE
                  ) -> tuple:
