@@ -650,6 +650,7 @@ def linear_pre_acts(S:Tensor, key_enc:Tensor, value_enc:Tensor) -> Tensor:
     Y = (S.reshape(N * d_k, d_v) @ value_enc.reshape(n_f * r, d_v).T).view(N, d_k, n_f * r)  # S value_enc
     return (Y * key_enc.reshape(n_f * r, d_k).T).sum(1).view(N, n_f, r).sum(-1)
 
+# %% ../nbs/06_store.ipynb
 def block_writes(rec:Recurrence, pieces:dict, anchors:Tensor) -> tuple:
     "Effective write factors (keys [N, L, r, d_k], values [N, L, r, d_v]) at every position of N blocks, running the state only where the write needs it (GDN)."
     N, L = pieces['k'].shape[:2]
@@ -977,6 +978,7 @@ def init_distributed() -> tuple:
         dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
     return _dist_rank_world()
 
+# %% ../nbs/06_store.ipynb
 def train_cells(store:Store, cells, # the store and the cells to train (one SAE each)
                 out_dir, # one sub-folder per cell (`cell_dir`)
                 sae_config:dict, # SAE config fields without d_k, d_v, plus 'variant' (default 'bilinear')
