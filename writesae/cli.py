@@ -350,6 +350,7 @@ def _cmd_store(a):
     print(f"store {a.out}: {len(st.cells)} cells, {st.n_passages} passages of {st.seq_len} tokens ({st.mode}), {size / 2**20:.1f} MiB")
     return st
 
+# %% ../nbs/09_cli.ipynb
 def _add_train_store_flags(t):
     "`writesae train --store DIR --cell L,H | --cells SPEC`: the states file becomes optional."
     for act in t._actions:  # argparse has no public way to relax a positional once added
@@ -363,6 +364,7 @@ def _add_train_store_flags(t):
     t.add_argument('--segment-len', type=int, default=None, help='with --recurrent: positions per segment (default 16; must divide --batch-size)')
     t.add_argument('--ddp', action='store_true', help='with --store under torchrun: all processes train each cell together, each on its share of every batch')
 
+# %% ../nbs/09_cli.ipynb
 def _cmd_train_store(a):
     import re
     from writesae.store import Store, parse_cells, train_cells, init_distributed
@@ -398,6 +400,7 @@ def _steer_cell_sae(a, adapter):
     head = a.head if a.head is not None else (rec[1] if rec else 0)
     return adapter.check_cell(Cell(layer, head)), sae, meta
 
+# %% ../nbs/09_cli.ipynb
 def _cmd_steer(a):
     from writesae.hosts import host_for
     from writesae import interventions as I
@@ -424,6 +427,7 @@ def _cmd_steer(a):
         for b in range(len(prompts)): print(I.side_by_side(res, tok, b)); print()
     return res
 
+# %% ../nbs/09_cli.ipynb
 def _add_steer(sub):
     s = sub.add_parser('steer', help='generate with and without an intervention on one cell; print both side by side')
     s.add_argument('--model', default='gdn-demo', help='demo name, local folder or hub id')
@@ -442,6 +446,7 @@ def _add_steer(sub):
     s.add_argument('--json', action='store_true', help='print the result as JSON'); s.add_argument('--device', default='cpu')
     s.set_defaults(fn=_cmd_steer)
 
+# %% ../nbs/09_cli.ipynb
 def _cmd_interventions(a):
     from writesae.hosts import host_for
     from writesae.zoo import split_stream, eval_windows, token_stream
@@ -553,11 +558,7 @@ def _add_scorecard(sub):
 def _add_common(p, force_help):
     p.add_argument('--force', action='store_true', help=force_help)
 
-def parser() -> argparse.ArgumentParser:
-    "The `writesae` argument parser."
-    p = argparse.ArgumentParser(prog='writesae', description='Sparse autoencoders on the matrix writes of recurrent LMs.')
-    p.add_argument('--version', action='version', version=f'writesae {__version__}')
-    sub = p.add_subparsers(dest='command', required=True)
+def _add_demo(sub):
     d = sub.add_parser('demo', help='capture, train and report on the embedded default model')
     d.add_argument('--quick', action='store_true', help='the reduced setting (about a minute)')
     d.add_argument('--out', default='demo_report', help='report folder (default demo_report)')
@@ -566,6 +567,8 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument('--steps', type=int, default=None, help='SAE optimizer steps'); d.add_argument('--seed', type=int, default=None)
     _add_common(d, 'replace an earlier demo report in --out (only the files a report writes)')
     d.set_defaults(fn=_cmd_demo)
+
+def _add_capture(sub):
     c = sub.add_parser('capture', help="capture one cell's per-token states to a safetensors file")
     c.add_argument('--model', default='gdn-demo', help='demo name, local folder or hub id')
     c.add_argument('--layer', type=int, required=True); c.add_argument('--head', type=int, required=True)
@@ -578,6 +581,9 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument('--device', default='cpu')
     _add_common(c, 'replace an earlier states file written by `writesae capture`')
     c.set_defaults(fn=_cmd_capture)
+
+# %% ../nbs/09_cli.ipynb
+def _add_train(sub):
     t = sub.add_parser('train', help='train a dictionary on a states file')
     t.add_argument('states', help='a file written by `writesae capture`')
     t.add_argument('--out', required=True, help='run folder: checkpoints (last/, best/, final/) and metrics.jsonl')
@@ -595,6 +601,8 @@ def parser() -> argparse.ArgumentParser:
     _add_common(t, 'start over in an --out that holds a training run (replacing only what training writes)')
     _add_train_store_flags(t)
     t.set_defaults(fn=_cmd_train)
+
+def _add_evaluate(sub):
     e = sub.add_parser('evaluate', help="run the paper's tests with a trained SAE and write a report")
     e.add_argument('--model', default=None, help="demo name, local folder or hub id (default: the model the SAE's states came from)")
     e.add_argument('--sae', required=True, help='SAE checkpoint folder, or a `writesae train` folder (its final/ is used)')
@@ -610,6 +618,17 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument('--device', default='cpu')
     _add_common(e, 'replace an earlier report written by `writesae evaluate` in --out')
     e.set_defaults(fn=_cmd_evaluate)
+
+# %% ../nbs/09_cli.ipynb
+def parser() -> argparse.ArgumentParser:
+    "The `writesae` argument parser."
+    p = argparse.ArgumentParser(prog='writesae', description='Sparse autoencoders on the matrix writes of recurrent LMs.')
+    p.add_argument('--version', action='version', version=f'writesae {__version__}')
+    sub = p.add_subparsers(dest='command', required=True)
+    _add_demo(sub)
+    _add_capture(sub)
+    _add_train(sub)
+    _add_evaluate(sub)
     _add_store(sub)
     _add_steer(sub)
     _add_interventions(sub)

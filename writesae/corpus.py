@@ -113,6 +113,7 @@ def _deb_files(path, wanted:tuple) -> dict:
             if m.isfile() and m.name.endswith(wanted): out[m.name.split('/')[-1]] = tf.extractfile(m).read()
     return out
 
+# %% ../nbs/04_corpus.ipynb
 def read_ztext(bzs:bytes, bzv:bytes, bzz:bytes) -> list:
     "The verse-slot strings of one zText testament, in order (empty slots kept as '')."
     blocks = {}
@@ -128,6 +129,7 @@ def read_ztext(bzs:bytes, bzv:bytes, bzz:bytes) -> list:
         out.append(block(b)[off:off+size].decode('utf-8') if size else '')
     return out
 
+# %% ../nbs/04_corpus.ipynb
 _BOOK = re.compile(r'<div\b[^>]*\bosisID="([^"]+)"[^>]*\bsID="[^"]*"[^>]*\btype="book"[^>]*/>')
 _BOOK_END = re.compile(r'<div\b[^>]*\beID="[^"]*"[^>]*\btype="book"[^>]*/>')
 _TOC1 = re.compile(r'<milestone n="([^"]+)" type="x-usfm-toc1"/>')
@@ -206,6 +208,7 @@ def split_sizes(docs:list) -> dict:
                                       bytes=sum(len(d['text'].encode('utf-8')) for d in sel))
     return out
 
+# %% ../nbs/04_corpus.ipynb
 def build_corpus(out_dir=None, # where to write corpus.jsonl.gz and corpus_stats.json (default: the package's zoo_data)
                  download_dir=None, # where the source packages are (or go); default a temporary folder
                  seed:int=SPLIT_SEED, # split seed

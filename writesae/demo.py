@@ -18,6 +18,7 @@ from .train import TrainConfig, train_sae
 import writesae.report as rp
 from .files import check_output_dir
 from .store import store_passages
+from fastcore.basics import patch
 
 # %% auto 0
 __all__ = ['DemoConfig', 'collect_states', 'encode_states', 'atoms_to_show', 'run_demo']
@@ -60,46 +61,55 @@ class DemoConfig:
     presets:tuple=('paper_code',) # protocols run beside 'ours' (`writesae.evaluate.PROTOCOLS`), each with its own SAE on final states
     preset_stride:int|None=None # tokens between the starts of the final-state training windows (None: seq_len // 8)
 
-    def __post_init__(self):
-        for name in ('seq_len', 'n_train_passages', 'n_eval_passages', 'every', 'n_features', 'k', 'steps',
-                     'batch_size', 'n_atoms_shown', 'n_contexts', 'capture_batch', 'n_seeds', 'sweep_steps', 'sweep_every'):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{name}={v!r} must be an int >= 1")
-        if not 0 <= self.skip_first < self.seq_len: raise ValueError(f"skip_first={self.skip_first} out of range (0..{self.seq_len-1})")
-        if self.variant not in SAE_VARIANTS: raise ValueError(f"variant {self.variant!r} unknown (known: {sorted(SAE_VARIANTS)})")
-        if self.k > self.n_features: raise ValueError(f"k={self.k} out of range (1..n_features={self.n_features})")
-        from writesae.evaluate import EvalConfig
-        EvalConfig(**{**self.eval_config, 'skip_first': self.skip_first})  # unknown or bad fields fail here, before any work
-        self.tables_settings(); self.diagnostics_settings()  # bad fields fail here
-        from writesae.evaluate import PROTOCOLS
-        self.presets = tuple(self.presets)
-        bad = [p for p in self.presets if p not in PROTOCOLS or p == 'ours']
-        if bad: raise ValueError(f"presets {bad} not valid; valid: {tuple(p for p in PROTOCOLS if p != 'ours')}")
-        if self.preset_stride is not None and (isinstance(self.preset_stride, bool) or not isinstance(self.preset_stride, int) or self.preset_stride < 1):
-            raise ValueError(f"preset_stride={self.preset_stride!r} must be an int >= 1 or None")
-        if self.interventions_grid not in ('tiny', 'small', 'paper'): raise ValueError(f"interventions_grid {self.interventions_grid!r} not valid; valid: ('tiny', 'small', 'paper')")
+    def __post_init__(self): self._validate()  # `_validate` below: every field is checked before any work
 
-    def tables_settings(self):
-        "The `TablesConfig` of the ablation tables: the demo's dictionary size and seed, half its steps, then `tables_config`."
-        from writesae.tables import TablesConfig
-        return TablesConfig(**{**dict(n_features=self.n_features, k=self.k, steps=max(1, self.steps // 2), seed=self.seed, skip_first=self.skip_first,
-                                      batch_size=self.batch_size, lr=self.lr), **self.tables_config})
+# %% ../nbs/07_demo.ipynb
+@patch
+def _validate(self:DemoConfig):
+    "Raise a `ValueError` naming the first bad field."
+    for name in ('seq_len', 'n_train_passages', 'n_eval_passages', 'every', 'n_features', 'k', 'steps',
+                 'batch_size', 'n_atoms_shown', 'n_contexts', 'capture_batch', 'n_seeds', 'sweep_steps', 'sweep_every'):
+        v = getattr(self, name)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{name}={v!r} must be an int >= 1")
+    if not 0 <= self.skip_first < self.seq_len: raise ValueError(f"skip_first={self.skip_first} out of range (0..{self.seq_len-1})")
+    if self.variant not in SAE_VARIANTS: raise ValueError(f"variant {self.variant!r} unknown (known: {sorted(SAE_VARIANTS)})")
+    if self.k > self.n_features: raise ValueError(f"k={self.k} out of range (1..n_features={self.n_features})")
+    from writesae.evaluate import EvalConfig
+    EvalConfig(**{**self.eval_config, 'skip_first': self.skip_first})  # unknown or bad fields fail here, before any work
+    self.tables_settings(); self.diagnostics_settings()  # bad fields fail here
+    from writesae.evaluate import PROTOCOLS
+    self.presets = tuple(self.presets)
+    bad = [p for p in self.presets if p not in PROTOCOLS or p == 'ours']
+    if bad: raise ValueError(f"presets {bad} not valid; valid: {tuple(p for p in PROTOCOLS if p != 'ours')}")
+    if self.preset_stride is not None and (isinstance(self.preset_stride, bool) or not isinstance(self.preset_stride, int) or self.preset_stride < 1):
+        raise ValueError(f"preset_stride={self.preset_stride!r} must be an int >= 1 or None")
+    if self.interventions_grid not in ('tiny', 'small', 'paper'): raise ValueError(f"interventions_grid {self.interventions_grid!r} not valid; valid: ('tiny', 'small', 'paper')")
 
-    def diagnostics_settings(self):
-        "The `DiagnosticsConfig` of the diagnostics."
-        from writesae.diagnostics import DiagnosticsConfig
-        return DiagnosticsConfig(**{'seed': self.seed, **self.diagnostics_config})
+# %% ../nbs/07_demo.ipynb
+@patch
+def tables_settings(self:DemoConfig):
+    "The `TablesConfig` of the ablation tables: the demo's dictionary size and seed, half its steps, then `tables_config`."
+    from writesae.tables import TablesConfig
+    return TablesConfig(**{**dict(n_features=self.n_features, k=self.k, steps=max(1, self.steps // 2), seed=self.seed, skip_first=self.skip_first,
+                                  batch_size=self.batch_size, lr=self.lr), **self.tables_config})
 
-    @classmethod
-    def quick(cls, **kw):
-        "The reduced setting run by the tests (about a minute on 2 CPU cores)."
-        return cls(**{**dict(seq_len=96, n_train_passages=24, n_eval_passages=6, n_features=256, k=8, steps=120,
-                            n_atoms_shown=3, n_contexts=3, n_seeds=2, sweep_steps=60, interventions_grid='tiny',
-                            eval_config=dict(max_per_atom=4, max_per_passage=16, n_resamples=200, n_permutations=200, cf_atoms=4,
-                                             cf_eps=(0.3, 1.0), cf_horizon=4, cf_passages=2, check_passages=4, null_positions=256),
-                            tables_config=dict(n_features=64, k=4, steps=40, max_per_atom=2, max_per_passage=8, top_firings=4, sel_atoms=2,
-                                               sel_positions=2, sel_K=(1, 4, 8), n_boot=100, n_writes=64),
-                            diagnostics_config=dict(n_quantiles=2, steps=3, max_multi_firings=8)), **kw})
+@patch
+def diagnostics_settings(self:DemoConfig):
+    "The `DiagnosticsConfig` of the diagnostics."
+    from writesae.diagnostics import DiagnosticsConfig
+    return DiagnosticsConfig(**{'seed': self.seed, **self.diagnostics_config})
+
+# %% ../nbs/07_demo.ipynb
+@patch(cls_method=True)
+def quick(cls:DemoConfig, **kw):
+    "The reduced setting run by the tests (about a minute on 2 CPU cores)."
+    return cls(**{**dict(seq_len=96, n_train_passages=24, n_eval_passages=6, n_features=256, k=8, steps=120,
+                        n_atoms_shown=3, n_contexts=3, n_seeds=2, sweep_steps=60, interventions_grid='tiny',
+                        eval_config=dict(max_per_atom=4, max_per_passage=16, n_resamples=200, n_permutations=200, cf_atoms=4,
+                                         cf_eps=(0.3, 1.0), cf_horizon=4, cf_passages=2, check_passages=4, null_positions=256),
+                        tables_config=dict(n_features=64, k=4, steps=40, max_per_atom=2, max_per_passage=8, top_firings=4, sel_atoms=2,
+                                           sel_positions=2, sel_K=(1, 4, 8), n_boot=100, n_writes=64),
+                        diagnostics_config=dict(n_quantiles=2, steps=3, max_multi_firings=8)), **kw})
 
 # %% ../nbs/07_demo.ipynb
 @torch.no_grad()
@@ -163,44 +173,36 @@ def _default_cell(adapter, cfg):
     layer = cfg.layer if cfg.layer is not None else adapter.layers[len(adapter.layers) // 2]
     return adapter.check_cell(Cell(layer, cfg.head))
 
-def run_demo(out_dir='demo_report', # report folder: new, empty, or an earlier demo report (with force)
-             config:DemoConfig|None=None, # settings (default: the full demo)
-             host=None, # (model, tokenizer); default: `writesae.zoo.load_demo(config.model)`
-             texts:dict|None=None, # optional {'train': [...], 'eval': [...]} documents instead of the corpus splits
-             progress:bool=True, # progress bars
-             force:bool=False, # replace an earlier demo report in `out_dir` (only the files a report writes)
-            ) -> dict:
-    "Capture, train, evaluate and write the demo report; returns the summary."
-    cfg = config or DemoConfig()
-    out = check_output_dir(out_dir, 'demo', force=force)  # before any work
-    t0 = time.time()
-    own_host = host is None  # a demo model loaded here is named by its demo name; a host passed in by its class
-    if own_host:
+# %% ../nbs/07_demo.ipynb
+def _demo_host(cfg, host):
+    "The `(model, tokenizer)` of the demo and the name the summary gives it."
+    if host is None:
         from writesae.zoo import load_demo
-        host = load_demo(cfg.model)
+        model, tok = load_demo(cfg.model)
+        return model, tok, cfg.model
     model, tok = host
-    adapter = host_for(model)
-    cell = _default_cell(adapter, cfg)
-    d_k, d_v = adapter.dims(cell)
+    return model, tok, type(model).__name__
+
+def _demo_passages(tok, cfg, texts):
+    "Token windows `[n, seq_len]` to train on (validation split) and to report on (test split)."
     texts = texts or {}
     train_p = store_passages(tok, 'validation', cfg.n_train_passages, cfg.seq_len, texts.get('train'))
     eval_p = store_passages(tok, 'test', cfg.n_eval_passages, cfg.seq_len, texts.get('eval'))
+    return train_p, eval_p
 
-    # 1-2. capture
-    S_train, pid_train, _ = collect_states(adapter, train_p, cell, cfg.skip_first, cfg.every, cfg.capture_batch, progress)
-    S_eval, pid_eval, pos_eval = collect_states(adapter, eval_p, cell, cfg.skip_first, cfg.every, cfg.capture_batch, progress)
-    t_capture = time.time() - t0
-
-    # 3. train
+# %% ../nbs/07_demo.ipynb
+def _demo_train(cfg, d_k, d_v, S_train, pid_train, progress):
+    "Train the demo's SAE on `S_train`; returns the trainer's result and the seconds it took."
     sae_cfg = SAE_VARIANTS[cfg.variant](d_k=d_k, d_v=d_v, n_features=cfg.n_features, k=cfg.k, seed=cfg.seed)
     tcfg = TrainConfig(lr=cfg.lr, lr_min=cfg.lr / 10, batch_size=cfg.batch_size, steps=cfg.steps, seed=cfg.seed,
                        log_every=max(1, cfg.steps // 60), progress=progress)
     t1 = time.time()
     res = train_sae(sae_cfg, S_train, passage_ids=pid_train, config=tcfg)
-    t_train = time.time() - t1
-    sae = res.sae
+    return res, time.time() - t1
 
-    # 4. evaluate on the test passages
+# %% ../nbs/07_demo.ipynb
+def _demo_heldout(adapter, sae, cell, cfg, S_eval, eval_p, tok) -> dict:
+    "Reconstruction, atom usage, the atoms shown and their context tables on the test passages."
     enc = encode_states(sae, S_eval)
     fired = enc['values'] > 0
     fire_counts = np.bincount(enc['indices'][fired].numpy(), minlength=cfg.n_features)
@@ -212,18 +214,28 @@ def run_demo(out_dir='demo_report', # report folder: new, empty, or an earlier d
     codes = encode_cell(adapter, sae, cell, eval_p, skip_first=cfg.skip_first, batch_size=cfg.capture_batch)
     tokens = [[tok.decode([int(t)]) for t in row] for row in eval_p]
     contexts_md = rp.top_contexts_markdown(codes, tokens, shown, n=cfg.n_contexts, min_gap=8)
+    return dict(enc=enc, fire_counts=fire_counts, n_alive=n_alive, l0=l0, shown=shown, contexts_md=contexts_md)
 
-    # report
+# %% ../nbs/07_demo.ipynb
+def _demo_summary(cfg, name, adapter, cell, S_train, S_eval, sae, res, held, t_capture, t_train) -> dict:
+    "The run's summary: settings, host, cell, state counts, held-out quality and atom usage."
+    d_k, d_v = adapter.dims(cell)
+    enc, n_alive = held['enc'], held['n_alive']
+    return dict(config=asdict(cfg), model=name,
+                host_family=adapter.family, cell=dict(layer=cell.layer, head=cell.head), d_k=d_k, d_v=d_v,
+                n_train_states=len(S_train), n_eval_states=len(S_eval), sae=sae.config.to_dict(),
+                eval_fvu=enc['fvu'], eval_median_cosine=float(enc['cosine'].median()), eval_l0=held['l0'],
+                n_alive=n_alive, n_dead=cfg.n_features - n_alive, atoms_shown=held['shown'],
+                best_val_mse=res.best_val, seconds=dict(capture=t_capture, train=t_train, total=None))
+
+# %% ../nbs/07_demo.ipynb
+def _demo_report(summary, cfg, res, held, cell, t_train):
+    "A `Report` with the demo's first five sections."
+    enc, l0, n_alive = held['enc'], held['l0'], held['n_alive']
     history = [h for h in res.history if 'mse' in h]
     val_hist = [{'step': h['step'], 'mse': h['val_mse'], 'fvu': h.get('val_fvu'), 'l0': h.get('val_l0')}
                 for h in res.history if 'val_mse' in h]
     val_hist = [{k: v for k, v in h.items() if v is not None} for h in val_hist]
-    summary = dict(config=asdict(cfg), model=cfg.model if own_host else type(model).__name__,
-                   host_family=adapter.family, cell=dict(layer=cell.layer, head=cell.head), d_k=d_k, d_v=d_v,
-                   n_train_states=len(S_train), n_eval_states=len(S_eval), sae=sae.config.to_dict(),
-                   eval_fvu=enc['fvu'], eval_median_cosine=float(enc['cosine'].median()), eval_l0=l0,
-                   n_alive=n_alive, n_dead=cfg.n_features - n_alive, atoms_shown=shown,
-                   best_val_mse=res.best_val, seconds=dict(capture=t_capture, train=t_train, total=None))
     rep = rp.Report(f'writesae demo: {summary["model"]}, layer {cell.layer} head {cell.head}')
     rep.add('Setup', _setup_md(summary, cfg))
     rep.add('Training', f"{cfg.steps} steps of batch {cfg.batch_size} in {t_train:.0f} s; best validation MSE "
@@ -234,12 +246,52 @@ def run_demo(out_dir='demo_report', # report folder: new, empty, or an earlier d
             f"their mean left unexplained), median cos(S, Ŝ) {summary['eval_median_cosine']:.3f}, mean L0 {l0:.1f}.",
             {'reconstruction': rp.plot_reconstruction(enc['cosine'].numpy(), enc['fvu_per_state'].numpy())})
     rep.add('Alive and dead atoms',
-            f"{n_alive} of {cfg.n_features} atoms fire at least once on the {len(S_eval)} held-out states; "
-            f"{cfg.n_features - n_alive} never do.", {'atom_usage': rp.plot_atom_usage(fire_counts)})
+            f"{n_alive} of {cfg.n_features} atoms fire at least once on the {summary['n_eval_states']} held-out states; "
+            f"{cfg.n_features - n_alive} never do.", {'atom_usage': rp.plot_atom_usage(held['fire_counts'])})
     rep.add('Top-firing contexts',
             "Each row is a held-out position where the atom's code is among its largest; the context ends at the "
             "firing token (bold): the state at t has read tokens up to t only; firings within 8 positions of a larger one of the "
-            "same atom are not repeated. ⏎ marks a newline.\n\n" + contexts_md)
+            "same atom are not repeated. ⏎ marks a newline.\n\n" + held['contexts_md'])
+    return rep
+
+def _setup_md(s, cfg) -> str:
+    return '\n'.join([
+        '| | |', '|---|---|',
+        f"| host | {s['model']} ({s['host_family']}) |",
+        f"| cell | layer {s['cell']['layer']}, head {s['cell']['head']}; state {s['d_k']} x {s['d_v']} |",
+        f"| SAE | {cfg.variant}, {cfg.n_features} atoms, k = {cfg.k} |",
+        f"| training states | {s['n_train_states']} (positions >= {cfg.skip_first} of {cfg.n_train_passages} validation-split passages of {cfg.seq_len} tokens; 20% of the passages validate) |",
+        f"| held-out states | {s['n_eval_states']} ({cfg.n_eval_passages} test-split passages) |",
+        f"| capture time | {s['seconds']['capture']:.0f} s |"])
+
+# %% ../nbs/07_demo.ipynb
+def run_demo(out_dir='demo_report', # report folder: new, empty, or an earlier demo report (with force)
+             config:DemoConfig|None=None, # settings (default: the full demo)
+             host=None, # (model, tokenizer); default: `writesae.zoo.load_demo(config.model)`
+             texts:dict|None=None, # optional {'train': [...], 'eval': [...]} documents instead of the corpus splits
+             progress:bool=True, # progress bars
+             force:bool=False, # replace an earlier demo report in `out_dir` (only the files a report writes)
+            ) -> dict:
+    "Capture, train, evaluate and write the demo report; returns the summary."
+    cfg = config or DemoConfig()
+    out = check_output_dir(out_dir, 'demo', force=force)  # before any work
+    t0 = time.time()
+    model, tok, name = _demo_host(cfg, host)  # a demo model loaded here is named by its demo name; a host passed in by its class
+    adapter = host_for(model)
+    cell = _default_cell(adapter, cfg)
+    d_k, d_v = adapter.dims(cell)
+    train_p, eval_p = _demo_passages(tok, cfg, texts)
+    # 1-2. capture
+    S_train, pid_train, _ = collect_states(adapter, train_p, cell, cfg.skip_first, cfg.every, cfg.capture_batch, progress)
+    S_eval, pid_eval, pos_eval = collect_states(adapter, eval_p, cell, cfg.skip_first, cfg.every, cfg.capture_batch, progress)
+    t_capture = time.time() - t0
+    # 3. train
+    res, t_train = _demo_train(cfg, d_k, d_v, S_train, pid_train, progress)
+    sae = res.sae
+    # 4. evaluate on the test passages, then the report
+    held = _demo_heldout(adapter, sae, cell, cfg, S_eval, eval_p, tok)
+    summary = _demo_summary(cfg, name, adapter, cell, S_train, S_eval, sae, res, held, t_capture, t_train)
+    rep = _demo_report(summary, cfg, res, held, cell, t_train)
     if cfg.evaluate: _evaluate(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, train_p, eval_p, progress, S_eval)
     if cfg.interventions: _interventions(rep, summary, cfg, adapter, cell, sae, eval_p, tok)
     _scorecard(rep, summary)
@@ -249,11 +301,10 @@ def run_demo(out_dir='demo_report', # report folder: new, empty, or an earlier d
     plt.close('all')
     return summary
 
-def _evaluate(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, train_p, eval_p, progress, S_eval=None):
-    "Train the extra SAEs the tests need, run `writesae.evaluate` on the test passages, add its sections and records."
-    from writesae import evaluate as E
+# %% ../nbs/07_demo.ipynb
+def _extra_saes(cfg, adapter, cell, S_train, pid_train, train_p, progress):
+    "The seed replicas, the FlatSAE and the per-head SAEs the tests compare against (each `None`/empty when not asked for)."
     d_k, d_v = adapter.dims(cell)
-    t0 = time.time()
     def fit(variant, seed, X, pid, steps):
         c = SAE_VARIANTS[variant](d_k=d_k, d_v=d_v, n_features=cfg.n_features, k=cfg.k, seed=seed)
         tc = TrainConfig(lr=cfg.lr, lr_min=cfg.lr / 10, batch_size=cfg.batch_size, steps=steps, seed=seed, progress=False)
@@ -266,6 +317,14 @@ def _evaluate(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, train_p
         for h in range(adapter.n_heads(cell.layer)):
             X, pid, _ = collect_states(adapter, train_p, Cell(cell.layer, h), cfg.skip_first, cfg.sweep_every, cfg.capture_batch, progress)
             head_saes[h] = fit(cfg.variant, cfg.seed, X, pid, cfg.sweep_steps); del X
+    return seed_saes, flat, head_saes
+
+# %% ../nbs/07_demo.ipynb
+def _evaluate(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, train_p, eval_p, progress, S_eval=None):
+    "Train the extra SAEs the tests need, run `writesae.evaluate` on the test passages, add its sections and records."
+    from writesae import evaluate as E
+    t0 = time.time()
+    seed_saes, flat, head_saes = _extra_saes(cfg, adapter, cell, S_train, pid_train, train_p, progress)
     t_train = time.time() - t0
     ecfg = E.EvalConfig(**{'seed': cfg.seed, **cfg.eval_config, 'skip_first': cfg.skip_first})
     t1 = time.time()
@@ -293,16 +352,6 @@ def _evaluate(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, train_p
     if cfg.diagnostics: _diagnostics(rep, summary, cfg, adapter, cell, sae, eval_p, ev, sw, head_saes, train_p)
     if cfg.tables and S_eval is not None: _tables(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, S_eval, eval_p, progress)
     return ev
-
-def _setup_md(s, cfg) -> str:
-    return '\n'.join([
-        '| | |', '|---|---|',
-        f"| host | {s['model']} ({s['host_family']}) |",
-        f"| cell | layer {s['cell']['layer']}, head {s['cell']['head']}; state {s['d_k']} x {s['d_v']} |",
-        f"| SAE | {cfg.variant}, {cfg.n_features} atoms, k = {cfg.k} |",
-        f"| training states | {s['n_train_states']} (positions >= {cfg.skip_first} of {cfg.n_train_passages} validation-split passages of {cfg.seq_len} tokens; 20% of the passages validate) |",
-        f"| held-out states | {s['n_eval_states']} ({cfg.n_eval_passages} test-split passages) |",
-        f"| capture time | {s['seconds']['capture']:.0f} s |"])
 
 # %% ../nbs/07_demo.ipynb
 def _presets(rep, summary, cfg, adapter, cell, sae, train_p, eval_p, ev, progress):

@@ -14,6 +14,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt
 import seaborn as sns
 from .files import OutputDir, check_output_dir, write_output_dir, dumps
+from fastcore.basics import patch
 from .stats import as_array, as_columns, win_rate, wilson_interval
 from .firings import CellCodes
 
@@ -50,32 +51,36 @@ class Report:
         sec = Section(heading, text, dict(figures or {}))
         self.sections.append(sec); return sec
 
-    def markdown(self) -> str:
-        "The report as one Markdown document."
-        out = [f'# {self.title}', '']
-        for sec in self.sections:
-            out += [f'## {sec.heading}', '']
-            if sec.text: out += [sec.text.strip(), '']
-            for stem in sec.figures: out += [f'![{stem}]({stem}.png)', '']
-        return '\n'.join(out)
+# %% ../nbs/08_report.ipynb
+@patch
+def markdown(self:Report) -> str:
+    "The report as one Markdown document."
+    out = [f'# {self.title}', '']
+    for sec in self.sections:
+        out += [f'## {sec.heading}', '']
+        if sec.text: out += [sec.text.strip(), '']
+        for stem in sec.figures: out += [f'![{stem}]({stem}.png)', '']
+    return '\n'.join(out)
 
-    def write(self, out_dir, # the report folder, or an `OutputDir` checked before the work began
-              dpi:int=110, # PNG resolution
-              force:bool=False, # replace an earlier report in `out_dir`
-             ) -> Path:
-        "Write `report.md`, one PNG per figure, `summary.json` and one JSONL per record table into `out_dir` as one unit."
-        out = out_dir if isinstance(out_dir, OutputDir) else check_output_dir(out_dir, 'report', force=force)
-        for stem in self.records:
-            if not stem or any(c in stem for c in '/\\ '): raise ValueError(f"record table name {stem!r} must be a plain file stem")
-        def build(tmp):
-            for sec in self.sections:
-                for stem, fig in sec.figures.items(): fig.savefig(tmp/f'{stem}.png', dpi=dpi, bbox_inches='tight', metadata={'Software': None})
-            (tmp/'report.md').write_text(self.markdown(), encoding='utf-8')
-            (tmp/'summary.json').write_text(dumps(self.summary, indent=2), encoding='utf-8')
-            for stem, rows in self.records.items():
-                (tmp/f'{stem}.jsonl').write_text(''.join(dumps(r) + '\n' for r in rows), encoding='utf-8')
-        out.path.parent.mkdir(parents=True, exist_ok=True)
-        return write_output_dir(out, build)
+# %% ../nbs/08_report.ipynb
+@patch
+def write(self:Report, out_dir, # the report folder, or an `OutputDir` checked before the work began
+          dpi:int=110, # PNG resolution
+          force:bool=False, # replace an earlier report in `out_dir`
+         ) -> Path:
+    "Write `report.md`, one PNG per figure, `summary.json` and one JSONL per record table into `out_dir` as one unit."
+    out = out_dir if isinstance(out_dir, OutputDir) else check_output_dir(out_dir, 'report', force=force)
+    for stem in self.records:
+        if not stem or any(c in stem for c in '/\\ '): raise ValueError(f"record table name {stem!r} must be a plain file stem")
+    def build(tmp):
+        for sec in self.sections:
+            for stem, fig in sec.figures.items(): fig.savefig(tmp/f'{stem}.png', dpi=dpi, bbox_inches='tight', metadata={'Software': None})
+        (tmp/'report.md').write_text(self.markdown(), encoding='utf-8')
+        (tmp/'summary.json').write_text(dumps(self.summary, indent=2), encoding='utf-8')
+        for stem, rows in self.records.items():
+            (tmp/f'{stem}.jsonl').write_text(''.join(dumps(r) + '\n' for r in rows), encoding='utf-8')
+    out.path.parent.mkdir(parents=True, exist_ok=True)
+    return write_output_dir(out, build)
 
 # %% ../nbs/08_report.ipynb
 def plot_training_curves(history:list, # records with 'step' and metric keys (trainer log)
@@ -203,6 +208,7 @@ def _win_groups(x, by:str, confidence:float) -> tuple[list, dict]:
         m = g == l; groups.append((l, win_rate(c['kl_atom'][m], c['kl_delete'][m], confidence)))
     return groups, win_rate(c['kl_atom'], c['kl_delete'], confidence)
 
+# %% ../nbs/08_report.ipynb
 def plot_win_rates(summary_or_rows, # `replacement_summary` output, group rows (by, wins, n) or per-firing records
                    by:str='layer', # group key of rows / records
                    confidence:float=0.95, # Wilson level when intervals are computed here
@@ -306,6 +312,7 @@ def top_firings(codes:CellCodes, # from `encode_cell`
         out.append(dict(state=int(i), passage=p, position=t, code=float(col[i])))
     return out
 
+# %% ../nbs/08_report.ipynb
 def _md_escape(s:str) -> str:
     s = s.replace('\n', '⏎').replace('|', '\\|')
     for ch in '*_`[]<>#': s = s.replace(ch, '\\' + ch)
@@ -323,6 +330,7 @@ def context_markdown(tokens:list, # the passage's token strings
     lead = tok[:len(tok) - len(tok.lstrip())] if tok.strip() else ''  # leading space stays outside the bold
     return ('…' if lo > 0 else '') + _md_escape(pre + lead) + '**' + _md_escape(body) + '**'
 
+# %% ../nbs/08_report.ipynb
 def top_contexts_markdown(codes:CellCodes, # from `encode_cell`
                           passages_tokens:list, # per passage, its token strings
                           atoms:list, # atoms to show

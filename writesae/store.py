@@ -267,6 +267,23 @@ def _remove_temporaries(out:Path):
     for p in out.iterdir():
         if TMP_TAG in p.name: p.unlink(missing_ok=True)
 
+# %% ../nbs/06_store.ipynb
+def _capture_shard(out, man, s, host, rec, passages, passage_ids, cells, dims, mode, checkpoint_every, dtype, shard_passages, batch_size, tol) -> dict:
+    "Capture shard `s`, write it and return the manifest that lists it."
+    lo, hi = s * shard_passages, min((s + 1) * shard_passages, passages.shape[0])
+    pieces, finals = _capture_pieces(host, rec, passages[lo:hi], cells, batch_size)
+    kept = _kept_states(rec, pieces, cells, dims, mode, checkpoint_every, finals, tol)
+    if man['aliases'] is None: man['aliases'] = _find_aliases(rec, pieces, cells)
+    tensors = _shard_tensors(rec, passages[lo:hi], passage_ids[lo:hi], pieces, kept, cells, mode, dtype, man['aliases'])
+    name = f"shard-{s:05d}.safetensors"
+    _write_shard(out / name, tensors, s)
+    rec_s = dict(file=name, passages=[lo, hi], bytes=(out / name).stat().st_size, sha256=_sha256_file(out / name))
+    try: return write_manifest(out, dict(man, shards=man['shards'] + [rec_s]))
+    except OSError as e:  # the manifest could not record the shard: remove it, so the folder holds only what the manifest lists
+        (out / name).unlink(missing_ok=True)
+        raise _write_failed('the manifest', out, s, e) from e
+
+# %% ../nbs/06_store.ipynb
 def capture_store(out_dir, # store folder (created; an existing store with the same settings is continued)
                   model, # a host model (any family `writesae.hosts.host_for` supports)
                   passages:Tensor, # [n, T] token ids
@@ -301,23 +318,13 @@ def capture_store(out_dir, # store folder (created; an existing store with the s
     dims = {c: host.dims(c) for c in cells}
     tol = 1e-3 if host.dtype == torch.float32 else 5e-2
     for s in tqdm(range(len(man['shards']), man['n_shards']), desc=f'store {out.name}', disable=not progress):
-        lo, hi = s * shard_passages, min((s + 1) * shard_passages, passages.shape[0])
-        pieces, finals = _capture_pieces(host, rec, passages[lo:hi], cells, batch_size)
-        kept = _kept_states(rec, pieces, cells, dims, mode, checkpoint_every, finals, tol)
-        if man['aliases'] is None: man['aliases'] = _find_aliases(rec, pieces, cells)
-        tensors = _shard_tensors(rec, passages[lo:hi], passage_ids[lo:hi], pieces, kept, cells, mode, dtype, man['aliases'])
-        name = f"shard-{s:05d}.safetensors"
-        _write_shard(out / name, tensors, s)
-        rec_s = dict(file=name, passages=[lo, hi], bytes=(out / name).stat().st_size, sha256=_sha256_file(out / name))
-        try: man = write_manifest(out, dict(man, shards=man['shards'] + [rec_s]))
-        except OSError as e:  # the manifest could not record the shard: remove it, so the folder holds only what the manifest lists
-            (out / name).unlink(missing_ok=True)
-            raise _write_failed('the manifest', out, s, e) from e
+        man = _capture_shard(out, man, s, host, rec, passages, passage_ids, cells, dims, mode, checkpoint_every, dtype, shard_passages, batch_size, tol)
     man['complete'] = True
     try: write_manifest(out, man)
     except OSError as e: raise _write_failed('the manifest', out, len(man['shards']), e) from e
     return Store(out)
 
+# %% ../nbs/06_store.ipynb
 def _os_error(e:BaseException) -> OSError|None:
     "The OSError behind a failed write: itself, or the 'os error N' that a safetensors error reports (ENOSPC from a full disk)."
     if isinstance(e, OSError): return e
@@ -338,7 +345,6 @@ def _write_shard(path, tensors, s):
         oe = _os_error(e)
         if oe is None: raise
         raise _write_failed(f"shard {s}", path.parent, s, oe) from e
-
 
 # %% ../nbs/06_store.ipynb
 class Store:
@@ -536,36 +542,52 @@ class StoreBatches:
         self.split, self.batch_size, self.seed, self.shards_in_memory, self.buffer_states = split, batch_size, seed, shards_in_memory, buffer_states
         self.fraction, self.skip_first, self.device, self.segment_len = fraction, skip_first, device, segment_len
         store.cache_shards = max(store.cache_shards, shards_in_memory)
-        g = torch.Generator().manual_seed(seed)
-        if segment_len is None:
-            self.mask = torch.rand(len(self.passages), store.seq_len, generator=g) < fraction  # [n_split, T] kept positions
-            self.mask[:, :skip_first] = False
-            self.n_states = int(self.mask.sum())
-        else:  # tiles of segment_len from a seeded phase per passage; each kept with probability `fraction`
-            L, n = segment_len, len(self.passages)
-            phase = torch.randint(0, L, (n,), generator=g)
-            phase = torch.where(skip_first + phase + L <= store.seq_len, phase, 0)
-            tiles = (store.seq_len - skip_first) // L
-            self.starts = skip_first + phase[:, None] + L * torch.arange(tiles)  # [n_split, tiles]
-            self.mask = (torch.rand(n, tiles, generator=g) < fraction) & (self.starts + L <= store.seq_len)
-            self.n_states = int(self.mask.sum()) * L
-        if self.n_states == 0: raise ValueError(f"no positions kept (fraction={fraction}, skip_first={skip_first})")
-    def __len__(self):
-        n = math.ceil(self.n_states / self.batch_size)
-        last = (self.n_states % self.batch_size) // (self.segment_len or 1)  # items (states or segments) in a short last batch
-        return n - 1 if self.world > 1 and 0 < last < self.world else n  # a last batch too small to give every rank a share is dropped
-    def __repr__(self):
-        seg = f" in segments of {self.segment_len}" if self.segment_len else ''
-        return f"StoreBatches({cell_name(self.cell)}, {self.split}: {self.n_states} states{seg}, {len(self)} batches of {self.batch_size})"
-    def __call__(self, epoch:int):
-        it = (s for s, _, _ in self._segment_epoch(epoch, True)) if self.segment_len else (S for S, _, _ in self._epoch(epoch, True))
-        if self.world == 1: return it
-        share = lambda b: Segments(*(x[self.rank::self.world] for x in b)) if self.segment_len else b[self.rank::self.world]
-        return (share(b) for b in it if len(b[0] if self.segment_len else b) >= self.world)
-    def plan(self, epoch:int=0):
-        "(passages, positions) of every batch of `epoch` (with segment_len: (passages, segment starts)), without rebuilding states."
-        if self.segment_len: return ((p, t) for _, p, t in self._segment_epoch(epoch, False))
-        return ((p, t) for _, p, t in self._epoch(epoch, False))
+        self._keep_positions()  # below: the seeded mask of kept positions (or segments)
+
+# %% ../nbs/06_store.ipynb
+@patch
+def _keep_positions(self:StoreBatches):
+    "Set `mask` (kept positions, or kept tiles with their `starts`) and `n_states`; refuse an empty selection."
+    store, fraction, skip_first, segment_len = self.store, self.fraction, self.skip_first, self.segment_len
+    g = torch.Generator().manual_seed(self.seed)
+    if segment_len is None:
+        self.mask = torch.rand(len(self.passages), store.seq_len, generator=g) < fraction  # [n_split, T] kept positions
+        self.mask[:, :skip_first] = False
+        self.n_states = int(self.mask.sum())
+    else:  # tiles of segment_len from a seeded phase per passage; each kept with probability `fraction`
+        L, n = segment_len, len(self.passages)
+        phase = torch.randint(0, L, (n,), generator=g)
+        phase = torch.where(skip_first + phase + L <= store.seq_len, phase, 0)
+        tiles = (store.seq_len - skip_first) // L
+        self.starts = skip_first + phase[:, None] + L * torch.arange(tiles)  # [n_split, tiles]
+        self.mask = (torch.rand(n, tiles, generator=g) < fraction) & (self.starts + L <= store.seq_len)
+        self.n_states = int(self.mask.sum()) * L
+    if self.n_states == 0: raise ValueError(f"no positions kept (fraction={fraction}, skip_first={skip_first})")
+
+# %% ../nbs/06_store.ipynb
+@patch
+def __len__(self:StoreBatches):
+    n = math.ceil(self.n_states / self.batch_size)
+    last = (self.n_states % self.batch_size) // (self.segment_len or 1)  # items (states or segments) in a short last batch
+    return n - 1 if self.world > 1 and 0 < last < self.world else n  # a last batch too small to give every rank a share is dropped
+
+@patch
+def __repr__(self:StoreBatches):
+    seg = f" in segments of {self.segment_len}" if self.segment_len else ''
+    return f"StoreBatches({cell_name(self.cell)}, {self.split}: {self.n_states} states{seg}, {len(self)} batches of {self.batch_size})"
+
+@patch
+def __call__(self:StoreBatches, epoch:int):
+    it = (s for s, _, _ in self._segment_epoch(epoch, True)) if self.segment_len else (S for S, _, _ in self._epoch(epoch, True))
+    if self.world == 1: return it
+    share = lambda b: Segments(*(x[self.rank::self.world] for x in b)) if self.segment_len else b[self.rank::self.world]
+    return (share(b) for b in it if len(b[0] if self.segment_len else b) >= self.world)
+
+@patch
+def plan(self:StoreBatches, epoch:int=0):
+    "(passages, positions) of every batch of `epoch` (with segment_len: (passages, segment starts)), without rebuilding states."
+    if self.segment_len: return ((p, t) for _, p, t in self._segment_epoch(epoch, False))
+    return ((p, t) for _, p, t in self._epoch(epoch, False))
 
 # %% ../nbs/06_store.ipynb
 @patch
@@ -628,6 +650,7 @@ def linear_pre_acts(S:Tensor, key_enc:Tensor, value_enc:Tensor) -> Tensor:
     Y = (S.reshape(N * d_k, d_v) @ value_enc.reshape(n_f * r, d_v).T).view(N, d_k, n_f * r)  # S value_enc
     return (Y * key_enc.reshape(n_f * r, d_k).T).sum(1).view(N, n_f, r).sum(-1)
 
+# %% ../nbs/06_store.ipynb
 def block_writes(rec:Recurrence, pieces:dict, anchors:Tensor) -> tuple:
     "Effective write factors (keys [N, L, r, d_k], values [N, L, r, d_v]) at every position of N blocks, running the state only where the write needs it (GDN)."
     N, L = pieces['k'].shape[:2]
@@ -726,6 +749,7 @@ class Segments(NamedTuple):
         "A copy with the float tensors moved/cast (`.to(torch.float64)`, `.to('cuda')`)."
         return Segments(*(x.to(*args, **kw) if x.is_floating_point() else x for x in self[:5]), *self[5:])
 
+# %% ../nbs/06_store.ipynb
 @patch
 def segments_at(self:Store, cell, # a stored cell
                 passages:Tensor, # [m] passage of each segment
@@ -750,6 +774,7 @@ def segments_at(self:Store, cell, # a stored cell
     K, V = self.recurrence.write_factors(S[:, :-1].reshape(m * length, d_k, d_v), flat)  # the write at t reads S_{t-1}
     return Segments(S[:, 1:], S[:, 0], K.view(m, length, *K.shape[1:]), V.view(m, length, *V.shape[1:]), p['decay'], passages, starts)
 
+# %% ../nbs/06_store.ipynb
 @patch
 def _segment_epoch(self:StoreBatches, epoch, build):
     "Yield (Segments or None, passages, starts) per batch: shards in a seeded order, blocks shuffled, segments pooled and shuffled."
@@ -791,6 +816,7 @@ def check_recurrent_sae(sae):
     if sae.config.sparsity not in ('topk', 'batchtopk'):
         raise ValueError(f"recurrent training supports sparsity 'topk' and 'batchtopk', not {sae.config.sparsity!r} (its threshold gradient needs every pre-activation)")
 
+# %% ../nbs/06_store.ipynb
 @torch.no_grad()
 def segment_pre_acts(sae, seg:Segments) -> Tensor:
     "Pre-activations [n L, n_f] of every state of `seg` by the recurrence: one encode of each anchor, then a_t = decay_t a_{t-1} + writes."
@@ -810,6 +836,7 @@ def segment_pre_acts(sae, seg:Segments) -> Tensor:
     offset = sae.b_enc - (linear_pre_acts(shift.view(1, sae.d_k, sae.d_v), ke, ve)[0] if shift is not None else 0)
     return out.reshape(n * L, n_f) + offset
 
+# %% ../nbs/06_store.ipynb
 def exact_pre_acts(sae, S:Tensor, idx:Tensor) -> Tensor:
     "Pre-activations [B, m] of features idx [B, m] of states S [B, d_k, d_v], from S and only those features' factors (gradients attached)."
     ke, ve = encoder_factors(sae)
@@ -823,6 +850,42 @@ def exact_pre_acts(sae, S:Tensor, idx:Tensor) -> Tensor:
     sv = torch.bmm(vf, Sc.transpose(1, 2))  # rows (S value_enc_ir)^T
     return (sv * kf).sum(-1).view(B, m, r).sum(-1) + sae.b_enc[idx]
 
+# %% ../nbs/06_store.ipynb
+def _batchtopk_codes(sae, S, approx, update):
+    "Codes (values, indices) of BatchTopK from the recurrent pre-activations `approx`, with the threshold update."
+    c = sae.config
+    B, n_f = approx.shape
+    ki = F.relu(approx).reshape(-1).topk(min(c.k * B, B * n_f)).indices
+    sel = torch.zeros(B * n_f, dtype=torch.bool, device=S.device); sel[ki] = True; sel = sel.view(B, n_f)
+    m = int(sel.sum(1).max())
+    cand = sel.to(torch.uint8).topk(m, dim=1).indices  # each row's selected features, padded with unselected ones
+    got = F.relu(exact_pre_acts(sae, S, cand)) * sel.gather(1, cand)
+    act = torch.zeros(B, n_f, dtype=S.dtype, device=S.device).scatter(1, cand, got)
+    if update:
+        with torch.no_grad():
+            pos = act[sel][act[sel] > 0]
+            if pos.numel():
+                low = pos.min()
+                if int(sae.threshold_updates) == 0: sae.threshold.copy_(low)
+                else: sae.threshold.mul_(c.threshold_momentum).add_((1 - c.threshold_momentum) * low)
+                sae.threshold_updates += 1
+    m2 = int((act != 0).sum(1).max())
+    vals, idx = act.topk(m2, dim=1)
+    return vals, idx
+
+def _recurrent_aux(sae, S, approx, recon, dead):
+    "The aux loss: the top dead features (by the recurrent pre-activations) reconstruct the residual."
+    c = sae.config
+    aux = S.new_zeros(())
+    if sae.training and c.aux_weight > 0 and dead.any():
+        k_aux = min(c.aux_k, int(dead.sum()))
+        if k_aux:
+            aidx = approx.masked_fill(~dead, float('-inf')).topk(k_aux, dim=1).indices
+            arec = sae._decode_sparse(F.relu(exact_pre_acts(sae, S, aidx)), aidx).reshape_as(S)
+            aux = (arec - (S - recon).detach()).pow(2).mean()
+    return aux
+
+# %% ../nbs/06_store.ipynb
 def recurrent_forward(sae, seg:Segments, update_state:bool|None=None):
     "`sae(seg.flat())` computed with the recurrent encoding: the same SAEOutput (loss, codes, metrics, dead counters) and the same gradients."
     c = sae.config
@@ -833,23 +896,7 @@ def recurrent_forward(sae, seg:Segments, update_state:bool|None=None):
     if c.sparsity == 'topk':
         idx = approx.topk(min(c.k, n_f), dim=1).indices
         vals = F.relu(exact_pre_acts(sae, S, idx))
-    elif c.sparsity == 'batchtopk' and sae.training:
-        ki = F.relu(approx).reshape(-1).topk(min(c.k * B, B * n_f)).indices
-        sel = torch.zeros(B * n_f, dtype=torch.bool, device=S.device); sel[ki] = True; sel = sel.view(B, n_f)
-        m = int(sel.sum(1).max())
-        cand = sel.to(torch.uint8).topk(m, dim=1).indices  # each row's selected features, padded with unselected ones
-        got = F.relu(exact_pre_acts(sae, S, cand)) * sel.gather(1, cand)
-        act = torch.zeros(B, n_f, dtype=S.dtype, device=S.device).scatter(1, cand, got)
-        if update:
-            with torch.no_grad():
-                pos = act[sel][act[sel] > 0]
-                if pos.numel():
-                    low = pos.min()
-                    if int(sae.threshold_updates) == 0: sae.threshold.copy_(low)
-                    else: sae.threshold.mul_(c.threshold_momentum).add_((1 - c.threshold_momentum) * low)
-                    sae.threshold_updates += 1
-        m2 = int((act != 0).sum(1).max())
-        vals, idx = act.topk(m2, dim=1)
+    elif c.sparsity == 'batchtopk' and sae.training: vals, idx = _batchtopk_codes(sae, S, approx, update)
     else: check_recurrent_sae(sae); raise ValueError("recurrent training runs in training mode")
     recon = sae._decode_sparse(vals, idx).reshape(-1, sae.d_k, sae.d_v) + sae.b_dec
     mse = (recon - S).pow(2).mean()
@@ -860,13 +907,7 @@ def recurrent_forward(sae, seg:Segments, update_state:bool|None=None):
         l0 = (vals > 0).sum(1).float().mean()
     if update: sae._update_dead_counters(vals, idx)
     dead = sae.dead_mask()
-    aux = S.new_zeros(())
-    if sae.training and c.aux_weight > 0 and dead.any():
-        k_aux = min(c.aux_k, int(dead.sum()))
-        if k_aux:
-            aidx = approx.masked_fill(~dead, float('-inf')).topk(k_aux, dim=1).indices
-            arec = sae._decode_sparse(F.relu(exact_pre_acts(sae, S, aidx)), aidx).reshape_as(S)
-            aux = (arec - (S - recon).detach()).pow(2).mean()
+    aux = _recurrent_aux(sae, S, approx, recon, dead)
     zero = S.new_zeros(())
     return SAEOutput(recon, vals, idx, mse + c.aux_weight * aux, mse, nmse, fvu, l0, aux, zero, int(dead.sum()))
 
@@ -937,6 +978,7 @@ def init_distributed() -> tuple:
         dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
     return _dist_rank_world()
 
+# %% ../nbs/06_store.ipynb
 def train_cells(store:Store, cells, # the store and the cells to train (one SAE each)
                 out_dir, # one sub-folder per cell (`cell_dir`)
                 sae_config:dict, # SAE config fields without d_k, d_v, plus 'variant' (default 'bilinear')

@@ -59,6 +59,7 @@ def tiny_config(family:str, # 'gdn' or 'mamba2'
                                              decay_low_rank_dim=8, a_low_rank_dim=8, v_low_rank_dim=8, gate_low_rank_dim=8)
     raise ValueError(f"unknown family {family!r}; available: {FAMILIES}")
 
+# %% ../nbs/05_zoo.ipynb
 def family_of(config) -> str:
     "'gdn' or 'mamba2' from a config's model type."
     mt = getattr(config, 'model_type', None)
@@ -155,6 +156,7 @@ def hardware() -> str:
     if torch.cuda.is_available(): return f"{torch.cuda.get_device_name()} + {cpu}"
     return cpu
 
+# %% ../nbs/05_zoo.ipynb
 def save_host(model, tokenizer, out_dir, record:dict|None=None, save_dtype:str='float16'):
     "Save a model in `save_dtype` (safetensors) with its tokenizer and optional training.json."
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
@@ -179,6 +181,7 @@ def load_host(path, # a folder written by `save_host`
     tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True) if (path/'tokenizer.json').exists() else None
     return model, tok
 
+# %% ../nbs/05_zoo.ipynb
 def evaluate_host(model, # a causal LM
                   train_ids:torch.Tensor, # training stream (unigram counts; train loss)
                   val_ids:torch.Tensor, # validation stream
@@ -191,6 +194,81 @@ def evaluate_host(model, # a causal LM
     return dict(val_loss=v, val_perplexity=math.exp(v), unigram_val_loss=u, unigram_val_perplexity=math.exp(u),
                 val_tokens_scored=val[:, 1:].numel(), final_train_loss=lm_loss(model, eval_windows(train_ids, seq_len, len(val))))
 
+# %% ../nbs/05_zoo.ipynb
+def _check_train_settings(seq_len, batch_size, max_tokens, eval_every, probe_windows, log_every, lr, max_minutes, save_dtype, device):
+    for k, v, lo in (('seq_len', seq_len, 2), ('batch_size', batch_size, 1), ('max_tokens', max_tokens, 1),
+                     ('eval_every', eval_every, 1), ('probe_windows', probe_windows, 1), ('log_every', log_every, 1)):
+        if not isinstance(v, int) or v < lo: raise ValueError(f"{k} {v!r} must be an int >= {lo}")
+    if not lr > 0: raise ValueError(f"lr {lr} must be > 0")
+    if max_minutes is not None and not max_minutes > 0: raise ValueError(f"max_minutes {max_minutes} must be > 0 or None")
+    if save_dtype not in ('float16', 'bfloat16', 'float32'): raise ValueError(f"save_dtype {save_dtype!r} not one of float16, bfloat16, float32")
+    if device.startswith('cuda') and not torch.cuda.is_available(): raise ValueError(f"device {device!r} requested but CUDA is not available")
+
+# %% ../nbs/05_zoo.ipynb
+def _host_optimizer(model, lr, weight_decay):
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    return torch.optim.AdamW([dict(params=decay, weight_decay=weight_decay), dict(params=no_decay, weight_decay=0.0)],
+                             lr=lr, betas=(0.9, 0.95), eps=1e-8)
+
+def _host_step(model, opt, train_ids, seq_len, batch_size, gen, device, grad_clip):
+    "One optimizer step on random windows; returns the loss tensor and the number of tokens."
+    starts = torch.randint(0, train_ids.numel() - seq_len, (batch_size,), generator=gen)
+    x = torch.stack([train_ids[s:s+seq_len] for s in starts.tolist()]).to(device)
+    loss = model(input_ids=x, labels=x).loss
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    opt.step()
+    return loss, x.numel()
+
+# %% ../nbs/05_zoo.ipynb
+def _new_record(name, family, model, train_ids, save_dtype, **settings) -> dict:
+    "The training record before the first step: what is trained, with which settings, on how many tokens."
+    return dict(name=name, family=family, n_params=sum(p.numel() for p in model.parameters()),
+                settings=dict(**settings, optimizer='AdamW(betas=(0.9, 0.95))', precision='float32', save_dtype=save_dtype),
+                hardware=hardware(), torch=torch.__version__, train_stream_tokens=train_ids.numel(),
+                history=[], finished=False)
+
+def _probe_and_save(model, val_probe, record, step, tokens, loss, t0, tokenizer, out_dir, save_dtype, log):
+    "An intermediate evaluation on the probe windows; the model is saved with `finished: false`."
+    v = lm_loss(model, val_probe)
+    record['history'].append(dict(step=step, tokens=tokens, train_loss=loss.item(), val_probe_loss=v,
+                                  minutes=(time.time() - t0) / 60))
+    log(f"[{record['name']}] eval step {step}: val (first {len(val_probe)} windows) {v:.4f}")
+    record.update(tokens_seen=tokens, steps=step, train_minutes=(time.time() - t0) / 60)
+    save_host(model, tokenizer, out_dir, record, save_dtype)
+
+# %% ../nbs/05_zoo.ipynb
+def _run_steps(model, opt, gen, record, train_ids, val_probe, tokenizer, out_dir, log, t0, eval_every, log_every) -> tuple:
+    "Train with the settings of `record`; returns the tokens seen and the steps taken."
+    s = record['settings']; name = record['name']
+    seq_len, batch_size, max_tokens, max_minutes, lr = s['seq_len'], s['batch_size'], s['max_tokens'], s['max_minutes'], s['lr']
+    tokens, step = 0, 0
+    while True:
+        elapsed = time.time() - t0
+        progress = tokens / max_tokens if max_minutes is None else max(tokens / max_tokens, elapsed / (60 * max_minutes))
+        if progress >= 1: break
+        cur_lr = lr_at(max(progress, (tokens + batch_size * seq_len) / max_tokens), lr, s['warmup'], s['min_lr_ratio'])
+        for g in opt.param_groups: g['lr'] = cur_lr
+        loss, n = _host_step(model, opt, train_ids, seq_len, batch_size, gen, s['device'], s['grad_clip'])
+        tokens += n; step += 1
+        if step % log_every == 0:
+            log(f"[{name}] step {step} tokens {tokens:,} loss {loss.item():.4f} lr {cur_lr:.2e} "
+                f"{tokens / (time.time() - t0):.0f} tok/s progress {progress:.3f}")
+        if step % eval_every == 0: _probe_and_save(model, val_probe, record, step, tokens, loss, t0, tokenizer, out_dir, s['save_dtype'], log)
+    return tokens, step
+
+# %% ../nbs/05_zoo.ipynb
+def _finish_run(model, record, train_ids, val_ids, final_windows, tokens, step, t0, t_start, tokenizer, out_dir, log):
+    train_minutes = (time.time() - t0) / 60
+    record.update(evaluate_host(model, train_ids, val_ids, record['settings']['seq_len'], final_windows))
+    record.update(tokens_seen=tokens, steps=step, train_minutes=train_minutes, wall_minutes=(time.time() - t_start) / 60, finished=True)
+    log(f"[{record['name']}] done: {tokens:,} tokens in {train_minutes:.1f} min; val {record['val_loss']:.4f} "
+        f"(ppl {record['val_perplexity']:.1f}) vs unigram {record['unigram_val_loss']:.4f} (ppl {record['unigram_val_perplexity']:.1f})")
+    save_host(model, tokenizer, out_dir, record, record['settings']['save_dtype'])
+
+# %% ../nbs/05_zoo.ipynb
 def train_host(config, # transformers config (`demo_config` / `tiny_config`)
                out_dir, # folder to save the model, tokenizer and training.json
                tokenizer=None, # default: the committed tokenizer
@@ -217,13 +295,7 @@ def train_host(config, # transformers config (`demo_config` / `tiny_config`)
                verbose:bool=True, # print log lines
               ) -> dict:
     "Train a zoo host on the corpus; saves it to `out_dir` and returns the training record."
-    for k, v, lo in (('seq_len', seq_len, 2), ('batch_size', batch_size, 1), ('max_tokens', max_tokens, 1),
-                     ('eval_every', eval_every, 1), ('probe_windows', probe_windows, 1), ('log_every', log_every, 1)):
-        if not isinstance(v, int) or v < lo: raise ValueError(f"{k} {v!r} must be an int >= {lo}")
-    if not lr > 0: raise ValueError(f"lr {lr} must be > 0")
-    if max_minutes is not None and not max_minutes > 0: raise ValueError(f"max_minutes {max_minutes} must be > 0 or None")
-    if save_dtype not in ('float16', 'bfloat16', 'float32'): raise ValueError(f"save_dtype {save_dtype!r} not one of float16, bfloat16, float32")
-    if device.startswith('cuda') and not torch.cuda.is_available(): raise ValueError(f"device {device!r} requested but CUDA is not available")
+    _check_train_settings(seq_len, batch_size, max_tokens, eval_every, probe_windows, log_every, lr, max_minutes, save_dtype, device)
     family = family_of(config)
     if num_threads is not None: torch.set_num_threads(num_threads)
     tokenizer = tokenizer or load_tokenizer()
@@ -234,52 +306,17 @@ def train_host(config, # transformers config (`demo_config` / `tiny_config`)
     if train_ids.numel() <= seq_len: raise ValueError(f"training stream of {train_ids.numel()} tokens is not longer than seq_len {seq_len}")
     val_probe = eval_windows(val_ids, seq_len, max_windows=probe_windows)
     model = build_model(config, seed).to(device).train()
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([dict(params=decay, weight_decay=weight_decay), dict(params=no_decay, weight_decay=0.0)],
-                            lr=lr, betas=(0.9, 0.95), eps=1e-8)
+    opt = _host_optimizer(model, lr, weight_decay)
     gen = torch.Generator().manual_seed(seed)
-    record = dict(name=name, family=family, n_params=sum(p.numel() for p in model.parameters()),
-                  settings=dict(seq_len=seq_len, batch_size=batch_size, lr=lr, warmup=warmup, min_lr_ratio=min_lr_ratio,
-                                weight_decay=weight_decay, grad_clip=grad_clip, max_tokens=max_tokens, max_minutes=max_minutes,
-                                seed=seed, device=device, optimizer='AdamW(betas=(0.9, 0.95))', precision='float32',
-                                save_dtype=save_dtype),
-                  hardware=hardware(), torch=torch.__version__, train_stream_tokens=train_ids.numel(),
-                  history=[], finished=False)
+    record = _new_record(name, family, model, train_ids, save_dtype, seq_len=seq_len, batch_size=batch_size, lr=lr, warmup=warmup,
+                         min_lr_ratio=min_lr_ratio, weight_decay=weight_decay, grad_clip=grad_clip, max_tokens=max_tokens,
+                         max_minutes=max_minutes, seed=seed, device=device)
     def log(msg):
         if verbose: print(msg, flush=True)
-    tokens, step, t0 = 0, 0, time.time()
+    t0 = time.time()
     log(f"[{name}] {record['n_params']:,} params, {train_ids.numel():,} train tokens, {record['hardware']}")
-    while True:
-        elapsed = time.time() - t0
-        progress = tokens / max_tokens if max_minutes is None else max(tokens / max_tokens, elapsed / (60 * max_minutes))
-        if progress >= 1: break
-        cur_lr = lr_at(max(progress, (tokens + batch_size * seq_len) / max_tokens), lr, warmup, min_lr_ratio)
-        for g in opt.param_groups: g['lr'] = cur_lr
-        starts = torch.randint(0, train_ids.numel() - seq_len, (batch_size,), generator=gen)
-        x = torch.stack([train_ids[s:s+seq_len] for s in starts.tolist()]).to(device)
-        loss = model(input_ids=x, labels=x).loss
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-        opt.step()
-        tokens += x.numel(); step += 1
-        if step % log_every == 0:
-            log(f"[{name}] step {step} tokens {tokens:,} loss {loss.item():.4f} lr {cur_lr:.2e} "
-                f"{tokens / (time.time() - t0):.0f} tok/s progress {progress:.3f}")
-        if step % eval_every == 0:
-            v = lm_loss(model, val_probe)
-            record['history'].append(dict(step=step, tokens=tokens, train_loss=loss.item(), val_probe_loss=v,
-                                          minutes=(time.time() - t0) / 60))
-            log(f"[{name}] eval step {step}: val (first {len(val_probe)} windows) {v:.4f}")
-            record.update(tokens_seen=tokens, steps=step, train_minutes=(time.time() - t0) / 60)
-            save_host(model, tokenizer, out_dir, record, save_dtype)
-    train_minutes = (time.time() - t0) / 60
-    record.update(evaluate_host(model, train_ids, val_ids, seq_len, final_windows))
-    record.update(tokens_seen=tokens, steps=step, train_minutes=train_minutes, wall_minutes=(time.time() - t_start) / 60, finished=True)
-    log(f"[{name}] done: {tokens:,} tokens in {train_minutes:.1f} min; val {record['val_loss']:.4f} "
-        f"(ppl {record['val_perplexity']:.1f}) vs unigram {record['unigram_val_loss']:.4f} (ppl {record['unigram_val_perplexity']:.1f})")
-    save_host(model, tokenizer, out_dir, record, save_dtype)
+    tokens, step = _run_steps(model, opt, gen, record, train_ids, val_probe, tokenizer, out_dir, log, t0, eval_every, log_every)
+    _finish_run(model, record, train_ids, val_ids, final_windows, tokens, step, t0, t_start, tokenizer, out_dir, log)
     return record
 
 # %% ../nbs/05_zoo.ipynb
@@ -404,6 +441,7 @@ def build_demo_sae(name:str='gdn-demo-sae', # one of `DEMO_SAES`
     res.sae.save_pretrained(out_dir, meta=dict(host=host, demo_sae=name, settings=s))
     return res
 
+# %% ../nbs/05_zoo.ipynb
 def load_demo_sae(name:str='gdn-demo-sae', # one of `DEMO_SAES`
                   device='cpu', # where to put the SAE
                  ) -> tuple:
