@@ -618,6 +618,7 @@ def _rwkv7_replay_cache(self, record:dict, # from `replay_record`
                         layer:int, # the first replayed block
                         ts:Tensor, # [B] first replayed position of each row
                         states:dict, # layer -> [B,H,d_k,d_v] states after ts-1 (kv orientation), for every layer >= `layer`
+                        prefix:bool=True, # no attention layers to share a prefix: accepted for the common interface, ignored
                        ) -> RWKV7Cache:
     "An RWKV7Cache of batch len(ts) holding, for row b and every layer >= `layer`, the state and token shifts after position ts[b]-1."
     cache = RWKV7Cache(self.n_layers)

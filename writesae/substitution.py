@@ -17,8 +17,8 @@ from . import stats
 # %% auto 0
 __all__ = ['AMPLITUDES', 'WHATS', 'ENGINES', 'KL_DIRECTIONS', 'ARMS', 'RANDOM_ARMS', 'check_sae_for_cell', 'check_token_passages',
            'read_window', 'find_firings', 'random_rank_r', 'random_arm_seed', 'nonfiring_atom', 'kl_terms', 'kl_pair',
-           'ArmKLs', 'reference_kls', 'replay_patched', 'decoder_blocks', 'skip_blocks', 'shared_prefix', 'fast_kls',
-           'firing_states', 'kl_fields', 'check_firings', 'replacement_records', 'replacement_test']
+           'ArmKLs', 'reference_kls', 'replay_patched', 'fast_kls', 'firing_states', 'kl_fields', 'check_firings',
+           'replacement_records', 'replacement_test']
 
 # %% ../nbs/12_substitution.ipynb
 AMPLITUDES = ('coefficient', 'matched_norm')
@@ -281,36 +281,6 @@ def replay_patched(adapter, # host adapter
         yield sess
 
 # %% ../nbs/12_substitution.ipynb
-class _Skip(torch.nn.Module):
-    "Stands in for a decoder block whose output is already known: returns its input."
-    def forward(self, hidden_states, *args, **kwargs): return hidden_states
-
-def decoder_blocks(adapter) -> torch.nn.ModuleList:
-    "The model's list of decoder blocks (index = layer), found as the ModuleList holding the adapter's recurrent layers."
-    n = adapter.n_layers
-    for m in adapter.model.modules():
-        if isinstance(m, torch.nn.ModuleList) and len(m) == n and \
-           all(any(x is adapter.layer_module(l) for x in m[l].modules()) for l in adapter.layers): return m
-    raise TypeError(f"could not find the decoder blocks of {type(adapter.model).__name__}")
-
-@contextlib.contextmanager
-def skip_blocks(adapter, below:int):
-    "Context in which decoder blocks `0..below-1` pass their input through (feed their known output as inputs_embeds)."
-    blocks = decoder_blocks(adapter)
-    saved = [blocks[i] for i in range(below)]
-    try:
-        for i in range(below): blocks[i] = _Skip()
-        yield blocks
-    finally:
-        for i, b in enumerate(saved): blocks[i] = b
-
-def _cache_kw(model):
-    import inspect
-    return 'past_key_values' if 'past_key_values' in inspect.signature(model.forward).parameters else 'cache_params'
-
-# %% ../nbs/12_substitution.ipynb
-import functools, sys
-
 @torch.no_grad()
 def _snapshots(adapter, cap, cells, need):
     "States (kv orientation, fp32 [n_cells, d_k, d_v]) after each position in `need` (-1: before the passage), by the family's explicit step `adapter._step`."
@@ -326,43 +296,13 @@ def _snapshots(adapter, cap, cells, need):
     return out
 
 # %% ../nbs/12_substitution.ipynb
-class _LazyLogits:
-    "Base logits computed on demand: the unembedding applied to the final hidden states [T, d] at the indexed positions."
-    def __init__(self, head, final): self.head, self.final = head, final
-    def __getitem__(self, idx):  # each distinct position once (the arms of a firing share theirs)
-        u, inv = torch.as_tensor(idx, device=self.final.device).unique(return_inverse=True)
-        return self.head(self.final[u])[inv]
-    @property
-    def shape(self): return (self.final.shape[0], self.head.weight.shape[0])
-
-def _lazy_logits(model, out):
-    "`_LazyLogits` from an output with hidden states and the last position's logits, checked at that position (else None)."
-    final, head = out.hidden_states[-1][0], model.get_output_embeddings()
-    if head is None or not torch.equal(head(final[-1:]), out.logits[0, -1:]): return None  # a scale or cap after the unembedding
-    return _LazyLogits(head, final)
-
-# %% ../nbs/12_substitution.ipynb
 @torch.no_grad()
 def _base_pass(adapter, ids, cell, positions):
     "One forward of a passage recording what replays from the edited layer need, plus the edited cell's S_t, write and update."
-    model, L = adapter.model, cell.layer
+    L = cell.layer
     cells = [Cell(l, h) for l in adapter.layers if l >= L for h in range(adapter.n_heads(l))]
-    if hasattr(adapter, 'replay_record'):  # the host replays itself (RWKV-7): its own record, no transformers cache
-        record = adapter.replay_record(ids, L, cells)
-        cap, logits, hidden, cache = record['cap'], record['logits'], record['hidden'], None
-    else:
-        from transformers import DynamicCache
-        cache, record = DynamicCache(config=model.config), None
-        cache.activate_past_recording()  # conv layers keep every raw input, not only the last kernel-size ones
-        got = {}
-        def grab(m, args, kwargs): got['h'] = args[0] if args else kwargs['hidden_states']
-        hook = decoder_blocks(adapter)[L].register_forward_pre_hook(grab, with_kwargs=True)
-        try:
-            with adapter.patched(capture=cells, states=False) as s:  # logits at the last position only (the rest on demand)
-                out = model(ids, use_cache=True, output_hidden_states=True, logits_to_keep=1, **{_cache_kw(model): cache})
-        finally: hook.remove()
-        cap, logits, hidden = s.result(), _lazy_logits(model, out), got['h'][0]
-        if logits is None: logits = model(ids).logits[0]
+    record = adapter.replay_record(ids, L, cells)  # the host's one unedited forward (its cache, block L's input, the logits)
+    cap = record['cap']
     snaps = _snapshots(adapter, cap, cells, [t - 1 for t in positions] + list(positions))
     i = cells.index(cell)
     pos = torch.tensor(positions)
@@ -372,16 +312,9 @@ def _base_pass(adapter, ids, cell, positions):
     d = c.decay[0][pos]
     d = d[:, None, None] if d.dim() == 1 else d[:, :, None]  # a vector decay (RWKV-7) scales the key rows
     cs = dict(S=S, write=write, update=S - d * S_prev, decay_next=_decay_next(c.decay[0], pos))
-    return dict(logits=logits, cells=cells, snaps=snaps, cache=cache, record=record, hidden=hidden, cs=cs)
+    return dict(logits=record['logits'], cells=cells, snaps=snaps, record=record, cs=cs)
 
 # %% ../nbs/12_substitution.ipynb
-def _set_linear(layer, conv, rec, K):
-    "Fill a transformers LinearAttentionLayer with conv / recurrent states, as after a prefill."
-    layer.conv_states[0], layer.recurrent_states[0] = conv, rec
-    layer.is_conv_states_initialized[0] = layer.is_recurrent_states_initialized[0] = True
-    layer.has_previous_state[0], layer.conv_kernel_size[0] = True, K
-    layer.device, layer.dtype = conv.device, conv.dtype
-
 def _replay_states(adapter, base, l, ts):
     "States [B, H, d_k, d_v] (kv orientation) of every head of layer l after position ts[b]-1, from the base pass's snapshots."
     if 'stack' not in base:  # all snapshots as one tensor, and the row of each position
@@ -392,145 +325,29 @@ def _replay_states(adapter, base, l, ts):
     return base['stack'][:, i0:i0 + adapter.n_heads(l)].index_select(0, rows)
 
 # %% ../nbs/12_substitution.ipynb
-_PREFIX = {}  # layer index -> (base keys [1, H_kv, T_b, D], base values, row start positions [B]) while `shared_prefix` is open
-
-@functools.cache
-def _prefix_layer_cls():
-    from transformers.cache_utils import DynamicLayer
-    class _PrefixLayer(DynamicLayer):
-        "A replay cache's attention layer: holds only the replayed window; reports `prefix` more positions (the base keys `_PREFIX` shares)."
-        def __init__(self, prefix:int): super().__init__(); self.prefix = prefix
-        def get_seq_length(self) -> int: return self.prefix + super().get_seq_length()
-    return _PrefixLayer
-
-# %% ../nbs/12_substitution.ipynb
-def _prefix_attention(original):
-    "Wrap an attention function: for layers in `_PREFIX`, attend the shared base prefix (masked per row) and the row's window."
-    def attend(module, query, key, value, attention_mask, dropout=0.0, scaling=None, **kwargs):
-        ctx = _PREFIX.get(getattr(module, 'layer_idx', None))
-        if ctx is None: return original(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs)
-        Kb, Vb, ts = ctx
-        B, Hq, q, D = query.shape
-        if q != 1: raise RuntimeError(f"the shared-prefix replay reads one token per step, got {q}")
-        Hk, Tb = key.shape[1], Kb.shape[-2]
-        g = Hq // Hk
-        qh = query.reshape(B, Hk, g, D)  # query head h -> key head h // g
-        scale = D ** -0.5 if scaling is None else scaling
-        qk = qh.permute(1, 0, 2, 3).reshape(Hk, B * g, D)  # rows x groups share each key head's base keys: one bmm, no copy per row
-        sb = torch.bmm(qk, Kb[0].transpose(-1, -2)).reshape(Hk, B, g, Tb).permute(1, 0, 2, 3) * scale  # [B, H_kv, g, T_b]
-        sb = sb.masked_fill(torch.arange(Tb, device=sb.device) >= ts[:, None, None, None], float('-inf'))
-        p = torch.softmax(torch.cat([sb, (qh @ key.transpose(-1, -2)) * scale], -1).float(), -1).to(query.dtype)
-        pb = p[..., :Tb].permute(1, 0, 2, 3).reshape(Hk, B * g, Tb)
-        o = torch.bmm(pb, Vb[0]).reshape(Hk, B, g, D).permute(1, 0, 2, 3) + p[..., Tb:] @ value
-        return o.reshape(B, Hq, 1, D).transpose(1, 2), None
-    return attend
-
-# %% ../nbs/12_substitution.ipynb
-def _attention_interfaces(adapter):
-    "The attention-function registries (`ALL_ATTENTION_FUNCTIONS`) of the model's modules, with the function each gives now."
-    impl, out = adapter.model.config._attn_implementation, {}
-    for m in adapter.model.modules():
-        mod = sys.modules.get(type(m).__module__)
-        iface = getattr(mod, 'ALL_ATTENTION_FUNCTIONS', None)
-        if iface is not None and id(iface) not in out:
-            out[id(iface)] = (iface, iface.get_interface(impl, getattr(mod, 'eager_attention_forward', None)))
-    return impl, list(out.values())
-
-@contextlib.contextmanager
-def shared_prefix(adapter, # host adapter (transformers model)
-                  L:int, # first replayed layer
-                  prefixes:dict, # layer -> (base keys [1,H_kv,T,D], base values, row starts [B])
-                 ):
-    "Context in which the attention of the layers in `prefixes` reads the shared base keys before each row's start plus the row's own cache."
-    impl, ifaces = _attention_interfaces(adapter)
-    saved = [(iface, iface._local_mapping.get(impl)) for iface, _ in ifaces]
-    try:
-        for iface, orig in ifaces: iface[impl] = _prefix_attention(orig)
-        _PREFIX.update(prefixes)
-        yield
-    finally:
-        for l in prefixes: _PREFIX.pop(l, None)
-        for iface, prev in saved:
-            if prev is None: del iface[impl]
-            else: iface[impl] = prev
-
-# %% ../nbs/12_substitution.ipynb
-@torch.no_grad()
-def _replay_cache(adapter, base, L, ts, prefix:bool=False):
-    "A DynamicCache of batch len(ts) holding, for row b, the state of every layer >= L after position ts[b]-1; with `prefix`, attention layers >= L hold only the window (see `shared_prefix`)."
-    from transformers import DynamicCache
-    from transformers.cache_utils import LinearAttentionCacheLayerMixin
-    B, dev, dtype = len(ts), adapter.device, adapter.dtype
-    bc = base['cache']
-    cache = DynamicCache(config=adapter.model.config)
-    for l, layer in enumerate(cache.layers):
-        src = bc.layers[l]
-        if isinstance(layer, LinearAttentionCacheLayerMixin):
-            raw, K = src.conv_states[0], src.conv_kernel_size[0]  # raw [1, C, T]
-            if l >= L:
-                rec = adapter.from_kv(_replay_states(adapter, base, l, ts)).to(dtype).contiguous()
-                conv = F.pad(raw[0], (K, 0)).unfold(1, K, 1)[:, ts].transpose(0, 1).contiguous()  # [B, C, K]: raw inputs t-K..t-1
-            else:  # a skipped block: never read (zeros broadcast over the rows, nothing allocated per row)
-                rec = src.recurrent_states[0].new_zeros(1, *src.recurrent_states[0].shape[1:]).expand(B, *src.recurrent_states[0].shape[1:])
-                conv = raw.new_zeros(1, raw.shape[1], K).expand(B, -1, -1)
-            _set_linear(layer, conv, rec, K)
-        elif l >= L and prefix: cache.layers[l] = _prefix_layer_cls()(src.keys.shape[-2])
-        elif l >= L: layer.update(src.keys.expand(B, -1, -1, -1), src.values.expand(B, -1, -1, -1))
-        else:  # a skipped attention block: only its length is read (mask sizes); keep it as small [B, 1, T, 1] zeros
-            e = src.keys.new_zeros(B, 1, src.keys.shape[-2], 1)
-            layer.update(e, e)
-    return cache
-
-def _grow_skipped(cache, L, B):
-    "Advance the length of the skipped attention layers by one token, as a replay step does for the others."
-    for l, layer in enumerate(cache.layers[:L]):
-        if not hasattr(layer, 'conv_states'):
-            e = layer.keys.new_zeros(B, 1, 1, 1)
-            layer.update(e, e)
-
-# %% ../nbs/12_substitution.ipynb
 @torch.no_grad()
 def fast_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon, base, batch_size=96, prefix=True):
-    "`ArmKLs` from batched replays of layers >= L over positions t..t+W-1, one token per step, from the base pass's snapshots (`prefix`: attention through `shared_prefix`, else base keys copied per row)."
-    model, L = adapter.model, cell.layer
+    "`ArmKLs` from batched replays of layers >= L over positions t..t+W-1, one token per step, through the host's `replay_cache` / `replay_step` (`prefix`: attention over the shared base keys, else copied per row)."
+    L, dev = cell.layer, adapter.device
     W, off = read_window(first_read, horizon)
-    T, dev = ids.shape[1], adapter.device
-    own = base['record'] is not None  # the host replays itself (`replay_cache` / `replay_step`), else transformers caches
-    attn = [] if own else [l for l, x in enumerate(base['cache'].layers) if not hasattr(x, 'conv_states')]
     n, A = len(positions), mats.shape[1]
     rows = [(i, a) for i in range(n) for a in range(A)]  # firings in position order, arms inside
     kl, sens = torch.zeros(n * A, 2, horizon, dtype=torch.float64), torch.zeros(n * A, 2, horizon, dtype=torch.float64)
     md = torch.zeros(n * A, horizon, dtype=torch.float64)
-    with contextlib.nullcontext() if own else skip_blocks(adapter, L):
-        for b0 in range(0, len(rows), batch_size):
-            rb = rows[b0:b0 + batch_size]; B = len(rb)
-            ts = torch.tensor([positions[i] for i, _ in rb], device=dev)
-            if own: cache = adapter.replay_cache(base['record'], L, ts, {l: _replay_states(adapter, base, l, ts) for l in adapter.layers if l >= L})
-            else: cache = _replay_cache(adapter, base, L, ts, prefix=prefix)
-            Tb, bl = int(ts.max()), [] if own else base['cache'].layers
-            pre = {l: (bl[l].keys[:, :, :Tb], bl[l].values[:, :, :Tb], ts) for l in attn if l >= L} if prefix else {}
-            pos = ts[:, None] + torch.arange(W, device=dev)
-            x = base['hidden'][pos]
-            if attn:
-                am = torch.ones(B, T + W, dtype=torch.long, device=dev)
-                am[:, :T] = (torch.arange(T, device=dev)[None] < ts[:, None]).long()  # row b sees keys 0..t_b-1, then its own window
-            M = None if kind == 'delete' else mats.reshape(n * A, *mats.shape[2:])[b0:b0 + B]  # rows are (firing, arm) in order
-            lg = []
-            with replay_patched(adapter, cell, kind, M, first_read=first_read, start=0), \
-                 (shared_prefix(adapter, L, pre) if pre else contextlib.nullcontext()):
-                for w in range(W):  # one token per step: the recurrent (decode) kernels, no chunk padding
-                    if own: lg.append(adapter.replay_step(cache, base['record'], L, pos[:, w])); continue
-                    kw = {_cache_kw(model): cache, 'inputs_embeds': x[:, w:w + 1], 'use_cache': True}
-                    if attn: kw.update(attention_mask=am[:, :T + w + 1], position_ids=pos[:, w:w + 1])
-                    lg.append(model(**kw).logits[:, -1])
-                    _grow_skipped(cache, L, B)
-            lg = torch.stack(lg, 1)
-            r = slice(off, off + horizon)
-            lb = base['logits'][pos[:, r]]
-            for c0 in range(0, B, 16):  # 16 rows at a time: the float64 temporaries stay in cache (3x faster than all at once)
-                pb, bp, s_pb, s_bp, m = (x.cpu() for x in kl_terms(lg[c0:c0 + 16, r], lb[c0:c0 + 16]))
-                j = slice(b0 + c0, b0 + min(c0 + 16, B))
-                kl[j, 0], kl[j, 1], sens[j, 0], sens[j, 1], md[j] = pb, bp, s_pb, s_bp, m
+    for b0 in range(0, len(rows), batch_size):
+        rb = rows[b0:b0 + batch_size]; B = len(rb)
+        ts = torch.tensor([positions[i] for i, _ in rb], device=dev)
+        replay = adapter.replay_cache(base['record'], L, ts, {l: _replay_states(adapter, base, l, ts) for l in adapter.layers if l >= L}, prefix=prefix)
+        pos = ts[:, None] + torch.arange(W, device=dev)
+        M = None if kind == 'delete' else mats.reshape(n * A, *mats.shape[2:])[b0:b0 + B]  # rows are (firing, arm) in order
+        with replay_patched(adapter, cell, kind, M, first_read=first_read, start=0):  # one token per step: the decode kernels, no chunk padding
+            lg = torch.stack([adapter.replay_step(replay, base['record'], L, pos[:, w]) for w in range(W)], 1)
+        r = slice(off, off + horizon)
+        lb = base['logits'][pos[:, r]]
+        for c0 in range(0, B, 16):  # 16 rows at a time: the float64 temporaries stay in cache (3x faster than all at once)
+            pb, bp, s_pb, s_bp, m = (x.cpu() for x in kl_terms(lg[c0:c0 + 16, r], lb[c0:c0 + 16]))
+            j = slice(b0 + c0, b0 + min(c0 + 16, B))
+            kl[j, 0], kl[j, 1], sens[j, 0], sens[j, 1], md[j] = pb, bp, s_pb, s_bp, m
     return ArmKLs(kl.reshape(n, A, 2, horizon), sens.reshape(n, A, 2, horizon), md.reshape(n, A, horizon))
 
 # %% ../nbs/12_substitution.ipynb
