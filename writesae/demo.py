@@ -194,7 +194,7 @@ def _demo_passages(tok, cfg, texts):
 def _demo_train(cfg, d_k, d_v, S_train, pid_train, progress):
     "Train the demo's SAE on `S_train`; returns the trainer's result and the seconds it took."
     sae_cfg = SAE_VARIANTS[cfg.variant](d_k=d_k, d_v=d_v, n_features=cfg.n_features, k=cfg.k, seed=cfg.seed)
-    tcfg = TrainConfig(lr=cfg.lr, lr_min=cfg.lr / 10, batch_size=cfg.batch_size, steps=cfg.steps, seed=cfg.seed,
+    tcfg = TrainConfig(lr=cfg.lr, batch_size=cfg.batch_size, steps=cfg.steps, seed=cfg.seed,
                        log_every=max(1, cfg.steps // 60), progress=progress)
     t1 = time.time()
     res = train_sae(sae_cfg, S_train, passage_ids=pid_train, config=tcfg)
@@ -307,7 +307,7 @@ def _extra_saes(cfg, adapter, cell, S_train, pid_train, train_p, progress):
     d_k, d_v = adapter.dims(cell)
     def fit(variant, seed, X, pid, steps):
         c = SAE_VARIANTS[variant](d_k=d_k, d_v=d_v, n_features=cfg.n_features, k=cfg.k, seed=seed)
-        tc = TrainConfig(lr=cfg.lr, lr_min=cfg.lr / 10, batch_size=cfg.batch_size, steps=steps, seed=seed, progress=False)
+        tc = TrainConfig(lr=cfg.lr, batch_size=cfg.batch_size, steps=steps, seed=seed, progress=False)
         return train_sae(c, X, passage_ids=pid, config=tc).sae.eval()
     seed_saes = [fit(cfg.variant, cfg.seed + i, S_train, pid_train, cfg.steps) for i in range(1, cfg.n_seeds)]
     flat = fit('flat', cfg.seed, S_train, pid_train, cfg.steps) if cfg.flat_baseline else None
@@ -363,7 +363,7 @@ def _presets(rep, summary, cfg, adapter, cell, sae, train_p, eval_p, ev, progres
     base = {'seed': cfg.seed, **cfg.eval_config, 'skip_first': cfg.skip_first}
     results = {'ours (main SAE)': ev}
     sc = SAE_VARIANTS[cfg.variant](d_k=sae.d_k, d_v=sae.d_v, n_features=cfg.n_features, k=cfg.k, seed=cfg.seed)
-    tc = TrainConfig(lr=cfg.lr, lr_min=cfg.lr / 10, batch_size=cfg.batch_size, steps=cfg.steps, seed=cfg.seed, progress=False)
+    tc = TrainConfig(lr=cfg.lr, batch_size=cfg.batch_size, steps=cfg.steps, seed=cfg.seed, progress=False)
     summary['presets'] = {}
     for name in cfg.presets:
         ecfg = E.EvalConfig.preset(name, **{k: v for k, v in base.items() if k not in E.PROTOCOLS[name]})

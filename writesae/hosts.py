@@ -430,6 +430,14 @@ def dims(self:HostAdapter, cell) -> tuple:
 
 # %% ../nbs/00_hosts.ipynb
 @patch
+def __repr__(self:HostAdapter) -> str:
+    L, w = self.layers, next(self.model.parameters())
+    heads = sorted({self.n_heads(l) for l in L}); d_k, d_v = self.dims((L[0], 0))
+    return (f"{type(self).__name__}({type(self.model).__name__}: recurrent layers {L} of {self.n_layers}, "
+            f"{'/'.join(map(str, heads))} heads of {d_k}x{d_v}, {w.device} {str(w.dtype).replace('torch.', '')})")
+
+# %% ../nbs/00_hosts.ipynb
+@patch
 def out_proj_block(self:HostAdapter, cell) -> Tensor:
     "The head's block W_O[h] of the output projection, (d_model, d_v) (a detached view)."
     cell = self.check_cell(cell)

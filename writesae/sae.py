@@ -683,6 +683,12 @@ def build_sae(config) -> SAE:
     return type(config).model_cls(config)
 
 # %% ../nbs/02_sae.ipynb
+@patch
+def extra_repr(self:SAE) -> str:
+    c = self.config
+    return f"{c.d_k}x{c.d_v} writes, {c.n_features} atoms of rank {c.rank}, {c.sparsity} k={c.k}"
+
+# %% ../nbs/02_sae.ipynb
 CONFIG_NAME, WEIGHTS_NAME = 'config.json', 'model.safetensors'
 
 def atomic_save(files:dict):

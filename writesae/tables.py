@@ -55,7 +55,7 @@ def fit_sae(variant:str, # a name of `sae.SAE_VARIANTS`
     if not isinstance(states, torch.Tensor) or states.ndim != 3 or len(states) == 0: raise ValueError(f"states must be a non-empty (N, d_k, d_v) tensor; got {type(states).__name__} {tuple(getattr(states, 'shape', ()))}")
     d_k, d_v = states.shape[-2:]
     cfg = SAE_VARIANTS[variant](d_k=int(d_k), d_v=int(d_v), n_features=n_features, k=min(k, n_features), rank=rank, seed=seed)
-    tc = TrainConfig(lr=lr, lr_min=lr / 10, batch_size=batch_size, steps=steps, seed=seed, val_fraction=0.0, progress=False,
+    tc = TrainConfig(lr=lr, batch_size=batch_size, steps=steps, seed=seed, val_fraction=0.0, progress=False,
                      log_every=max(1, steps))
     return train_sae(cfg, states, passage_ids=passage_ids, config=tc).sae.eval()
 
