@@ -12,6 +12,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 from .files import read_marker, check_output_dir
 from .report import Report
+from .formatting import missing, pct, num, count, DASH
 
 # %% auto 0
 __all__ = ['FAMILY_LABELS', 'SHARPNESS_ORDER', 'PAPER', 'METRICS', 'ROW_LABELS', 'load_report_summary', 'report_model',
@@ -112,21 +113,14 @@ def compare_frame(rows:list) -> pd.DataFrame:
     df[num] = df[num].astype('float64')  # None -> NaN
     return df
 
-def _pct(x, exact=False):
-    "x as a percent with one decimal; `exact` (the paper's values): as many decimals (up to 2) as the value has."
-    if x is None or (isinstance(x, float) and math.isnan(x)): return '—'
-    return f'{100 * x:.2f}%' if exact and round(100 * x, 1) != round(100 * x, 2) else f'{100 * x:.1f}%'
-def _num(x, f='.3f'): return '—' if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, f)
-def _int(x): return '—' if x is None or (isinstance(x, float) and math.isnan(x)) else str(int(x))
-
 def _cells(d:dict, exact:bool=False) -> list:
     "The formatted column of one (host, source) row of `compare_frame` (`exact`: the paper's row, its decimals kept)."
-    ci = '' if d['win_lo'] is None or math.isnan(d['win_lo']) else f" [{100 * d['win_lo']:.1f}, {100 * d['win_hi']:.1f}]"
-    n = '' if d['n'] is None or math.isnan(d['n']) else f" (n = {int(d['n'])})"
-    part = ' / '.join(_int(d[k]) for k in ('n_register', 'n_bundle', 'n_alive'))
-    fs = f"{_pct(d['flat_svd'], exact)} vs {_pct(d['writesae_matched'], exact)}" if not (d['flat_svd'] is None or math.isnan(d['flat_svd'])) else '—'
-    return [_pct(d['win'], exact) + ci + n, _pct(d['strict_chain'], exact), part, _num(d['register_cosine'], '.3g'), _int(d['sharpness_rank']),
-            fs, _num(d['r2_rank1']), _num(d['r2_exact_norm'])]
+    ci = '' if missing(d['win_lo']) else f" [{100 * d['win_lo']:.1f}, {100 * d['win_hi']:.1f}]"
+    n = '' if missing(d['n']) else f" (n = {int(d['n'])})"
+    part = ' / '.join(count(d[k]) for k in ('n_register', 'n_bundle', 'n_alive'))
+    fs = f"{pct(d['flat_svd'], exact)} vs {pct(d['writesae_matched'], exact)}" if not missing(d['flat_svd']) else DASH
+    return [pct(d['win'], exact) + ci + n, pct(d['strict_chain'], exact), part, num(d['register_cosine']), count(d['sharpness_rank']),
+            fs, num(d['r2_rank1'], '.3f'), num(d['r2_exact_norm'], '.3f')]
 
 ROW_LABELS = ('replacement win rate [95% CI]', 'strict chain (atom < delete < random)', 'registers / bundles / alive',
               'median register cosine', 'sharpness rank (by register cosine)', 'flat+SVD vs WriteSAE (matched norm)',

@@ -16,6 +16,7 @@ import seaborn as sns
 from .files import OutputDir, check_output_dir, write_output_dir, dumps
 from fastcore.basics import patch
 from .stats import as_array, as_columns, win_rate, wilson_interval
+from .formatting import pct_ci
 from .firings import CellCodes
 
 # %% auto 0
@@ -144,8 +145,6 @@ def _need(d, keys, what:str):
     missing = [k for k in keys if k not in d]
     if missing: raise ValueError(f'{what} lacks key(s) {missing}; required: {list(keys)}')
 
-def _pct(x:float) -> str: return f'{100*x:.1f}%'
-
 # %% ../nbs/08_report.ipynb
 def plot_kl_arms(records, # per-firing records with kl_atom, kl_delete, kl_random (optional layer)
                  confidence:float=0.95, # level of the Wilson interval in the title
@@ -177,7 +176,7 @@ def plot_kl_arms(records, # per-firing records with kl_atom, kl_delete, kl_rando
     sns.histplot(lr, bins=edges, ax=ax1, color='C2', alpha=0.55, element='step', label=f'random / atom (median {np.median(lr):+.2f})')
     ax1.axvline(0, color='k', lw=1); ax1.legend(fontsize=7)
     ax1.set_xlabel('log10(KL_arm / KL_atom)'); ax1.set_ylabel('firings'); ax1.set_title('> 0: atom arm closer to base', fontsize=9)
-    fig.suptitle(f"n = {w['n']}, win rate {_pct(w['rate'])} [{_pct(w['ci_lo'])}, {_pct(w['ci_hi'])}]", fontsize=10)
+    fig.suptitle(f"n = {w['n']}, win rate {pct_ci(w, n=False)}", fontsize=10)
     fig.tight_layout(); return fig
 
 # %% ../nbs/08_report.ipynb
@@ -226,7 +225,7 @@ def plot_win_rates(summary_or_rows, # `replacement_summary` output, group rows (
     ax.axhline(0.5, color='grey', ls='--', lw=1)
     ax.set_xticks(xs); ax.set_xticklabels([f"{l if l == 'pooled' else f'{by} {l}'}\nn={int(w['n'])}" for l, w in rows], fontsize=7)
     ax.set_ylim(0, 1); ax.set_xlim(-0.5, len(rows) - 0.5); ax.set_ylabel('win rate (KL_atom < KL_delete)')
-    ax.set_title(f"pooled {_pct(pooled['rate'])} [{_pct(pooled['ci_lo'])}, {_pct(pooled['ci_hi'])}], n = {int(pooled['n'])}", fontsize=9)
+    ax.set_title(f"pooled {pct_ci(pooled, n=False)}, n = {int(pooled['n'])}", fontsize=9)
     fig.tight_layout(); return fig
 
 # %% ../nbs/08_report.ipynb
