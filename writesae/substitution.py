@@ -343,6 +343,25 @@ def _lazy_logits(model, out):
 
 # %% ../nbs/12_substitution.ipynb
 @torch.no_grad()
+def _transformers_record(adapter, ids, L:int, cells:list) -> tuple:
+    "(capture, base logits, block L's input, cache with every conv input) of one forward of a transformers host."
+    model = adapter.model
+    from transformers import DynamicCache
+    cache = DynamicCache(config=model.config)
+    cache.activate_past_recording()  # conv layers keep every raw input, not only the last kernel-size ones
+    got = {}
+    def grab(m, args, kwargs): got['h'] = args[0] if args else kwargs['hidden_states']
+    hook = decoder_blocks(adapter)[L].register_forward_pre_hook(grab, with_kwargs=True)
+    try:
+        with adapter.patched(capture=cells, states=False) as s:  # logits at the last position only (the rest on demand)
+            out = model(ids, use_cache=True, output_hidden_states=True, logits_to_keep=1, **{_cache_kw(model): cache})
+    finally: hook.remove()
+    cap, logits, hidden = s.result(), _lazy_logits(model, out), got['h'][0]
+    if logits is None: logits = model(ids).logits[0]
+    return cap, logits, hidden, cache
+
+# %% ../nbs/12_substitution.ipynb
+@torch.no_grad()
 def _base_pass(adapter, ids, cell, positions):
     "One forward of a passage recording what replays from the edited layer need, plus the edited cell's S_t, write and update."
     model, L = adapter.model, cell.layer
@@ -350,19 +369,7 @@ def _base_pass(adapter, ids, cell, positions):
     if hasattr(adapter, 'replay_record'):  # the host replays itself (RWKV-7): its own record, no transformers cache
         record = adapter.replay_record(ids, L, cells)
         cap, logits, hidden, cache = record['cap'], record['logits'], record['hidden'], None
-    else:
-        from transformers import DynamicCache
-        cache, record = DynamicCache(config=model.config), None
-        cache.activate_past_recording()  # conv layers keep every raw input, not only the last kernel-size ones
-        got = {}
-        def grab(m, args, kwargs): got['h'] = args[0] if args else kwargs['hidden_states']
-        hook = decoder_blocks(adapter)[L].register_forward_pre_hook(grab, with_kwargs=True)
-        try:
-            with adapter.patched(capture=cells, states=False) as s:  # logits at the last position only (the rest on demand)
-                out = model(ids, use_cache=True, output_hidden_states=True, logits_to_keep=1, **{_cache_kw(model): cache})
-        finally: hook.remove()
-        cap, logits, hidden = s.result(), _lazy_logits(model, out), got['h'][0]
-        if logits is None: logits = model(ids).logits[0]
+    else: (cap, logits, hidden, cache), record = _transformers_record(adapter, ids, L, cells), None
     snaps = _snapshots(adapter, cap, cells, [t - 1 for t in positions] + list(positions))
     i = cells.index(cell)
     pos = torch.tensor(positions)
