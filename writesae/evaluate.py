@@ -15,6 +15,7 @@ from .substitution import (replacement_records, check_sae_for_cell, check_token_
 from . import stats, partition
 from .closed_form import closed_form_test, atoms_of, summarize_closed_form, PREDICTORS
 from .passage import deletion_nll_records, deletion_summary, reconstruction_records, reconstruction_summary, flat_svd_records
+from .formatting import pct, num, pct_ci
 
 # %% auto 0
 __all__ = ['PROTOCOLS', 'POOLS', 'EvalConfig', 'partition_cell', 'replacement_step', 'evaluate_cell', 'sweep_heads',
@@ -372,9 +373,6 @@ def partition_seeds(adapter, # host adapter
     return dict(rows=rows, cv=st.get('cv'), match_share=st['match_share'], mean_match_share=st['mean_match_share'], threshold=threshold)
 
 # %% ../nbs/16_evaluate.ipynb
-def _pct(x): return '—' if x is None or (isinstance(x, float) and math.isnan(x)) else f'{100 * x:.1f}%'
-def _g(x, f='.3g'): return '—' if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, f)
-
 def table2_markdown(rows:list, # (label, evaluate_cell result) pairs
                    ) -> str:
     "The paper's Table 2 form: one row per cell."
@@ -383,9 +381,9 @@ def table2_markdown(rows:list, # (label, evaluate_cell result) pairs
     for lab, ev in rows:
         s = ev['replacement']['summary']['pooled']; w = s['win']
         wil = s['wilcoxon']['p'] if s.get('wilcoxon') else None
-        out.append(f"| {lab} | {s['n']} | {_g(s['median_kl_atom'])} | {_g(s['median_kl_delete'])} | {_g(s['median_kl_random'])} | "
-                   f"{_pct(w['rate'])} [{_pct(w['ci_lo'])}, {_pct(w['ci_hi'])}] | {s['below_floor']['n'] if 'below_floor' in s else '–'} | {_pct(s['strict_chain']['rate'])} | "
-                   f"{_g(s['cliffs_delta'], '+.3f')} | {_g(wil, '.2g')} |")
+        out.append(f"| {lab} | {s['n']} | {num(s['median_kl_atom'])} | {num(s['median_kl_delete'])} | {num(s['median_kl_random'])} | "
+                   f"{pct_ci(w, n=False)} | {s['below_floor']['n'] if 'below_floor' in s else '–'} | {pct(s['strict_chain']['rate'])} | "
+                   f"{num(s['cliffs_delta'], '+.3f')} | {num(wil, '.2g')} |")
     return '\n'.join(out)
 
 # %% ../nbs/16_evaluate.ipynb
@@ -404,19 +402,19 @@ def _replacement_md(ev:dict, head:str) -> str:
     text = [table2_markdown([(head, ev)]), '', _settings_md(ev), '',
             f"Ratios of column medians atom : delete : random = 1 : {r['column_delete']:.2f} : {r['column_random']:.2f}; median per-firing "
             f"ratios delete/atom {r['per_firing_delete']:.2f}, random/atom {r['per_firing_random']:.2f}. Permutation p "
-            f"{_g(s['permutation']['p'], '.2g')} ({s['permutation']['n_resamples']} sign flips). Cluster bootstrap of the win rate: by atom "
-            f"[{_pct(s['bootstrap_atom']['lo'])}, {_pct(s['bootstrap_atom']['hi'])}] ({s['bootstrap_atom']['n_clusters']} atoms), by passage "
-            f"[{_pct(s['bootstrap_passage']['lo'])}, {_pct(s['bootstrap_passage']['hi'])}] ({s['bootstrap_passage']['n_clusters']} passages).",
+            f"{num(s['permutation']['p'], '.2g')} ({s['permutation']['n_resamples']} sign flips). Cluster bootstrap of the win rate: by atom "
+            f"[{pct(s['bootstrap_atom']['lo'])}, {pct(s['bootstrap_atom']['hi'])}] ({s['bootstrap_atom']['n_clusters']} atoms), by passage "
+            f"[{pct(s['bootstrap_passage']['lo'])}, {pct(s['bootstrap_passage']['hi'])}] ({s['bootstrap_passage']['n_clusters']} passages).",
             '', '| KL_delete quartile | n | failures (atom ≥ delete) |', '|---|---|---|']
-    text += [f"| Q{q['quartile']} [{_g(q['kl_delete_lo'])}, {_g(q['kl_delete_hi'])}] | {q['n']} | {_pct(q['failure_rate'])} |" for q in fb]
+    text += [f"| Q{q['quartile']} [{num(q['kl_delete_lo'])}, {num(q['kl_delete_hi'])}] | {q['n']} | {pct(q['failure_rate'])} |" for q in fb]
     pop = ev.get('population')
     if pop:
-        text += ['', f"Population test: mean of per-atom win rates {_pct(pop['mean_rate'])} [{_pct(pop['ci_lo'])}, {_pct(pop['ci_hi'])}] over "
+        text += ['', f"Population test: mean of per-atom win rates {pct(pop['mean_rate'])} [{pct(pop['ci_lo'])}, {pct(pop['ci_hi'])}] over "
                  f"{pop['n_atoms']} atoms with ≥ {ev['config']['population_min']} firings (≤ {ev['config']['population_cap']} each)."]
         if pop.get('by_class'):
             bc = pop['by_class']
-            text[-1] += ' ' + '; '.join(f"{k} {_pct(v['mean_rate'])} ({v['n_atoms']} atoms)" for k, v in bc.items()) + \
-                        f"; Mann-Whitney p {_g(pop['mannwhitney']['p'], '.2g')}."
+            text[-1] += ' ' + '; '.join(f"{k} {pct(v['mean_rate'])} ({v['n_atoms']} atoms)" for k, v in bc.items()) + \
+                        f"; Mann-Whitney p {num(pop['mannwhitney']['p'], '.2g')}."
     return '\n'.join(text)
 
 # %% ../nbs/16_evaluate.ipynb
@@ -426,8 +424,8 @@ def _baseline_md(ev:dict) -> str:
     rows = ['| atom arm | n | atom < delete [95% CI] | strict chain | median KL atom / delete / random |', '|---|---|---|---|---|']
     for name, k in (('WriteSAE atom at the write norm', 'writesae_matched_norm'), ('FlatSAE + SVD top-1 at the write norm', 'flat_svd')):
         x = b[k]; w = x['win']
-        rows.append(f"| {name} | {x['n']} | {_pct(w['rate'])} [{_pct(w['ci_lo'])}, {_pct(w['ci_hi'])}] | {_pct(x['strict_chain']['rate'])} | "
-                    f"{_g(x['median_kl']['atom'])} / {_g(x['median_kl']['delete'])} / {_g(x['median_kl']['random'])} |")
+        rows.append(f"| {name} | {x['n']} | {pct_ci(w, n=False)} | {pct(x['strict_chain']['rate'])} | "
+                    f"{num(x['median_kl']['atom'])} / {num(x['median_kl']['delete'])} / {num(x['median_kl']['random'])} |")
     return 'The same firings; both atom arms at the native write\'s Frobenius norm.\n\n' + '\n'.join(rows)
 
 # %% ../nbs/16_evaluate.ipynb
@@ -436,17 +434,17 @@ def _partition_md(ev:dict, seeds:dict|None=None) -> str:
     m = ev['partition']['mixture']; bic = {f['k']: f['bic'] for f in m['fits']}
     t = [f"{m['n']} alive atoms: {m['n_register']} registers (median cosine ≥ τ = {m['tau']}), {m['n_bundle']} bundles; "
          f"{ev['n_dead']} dead. By the 2-component posterior: {m['n_register_posterior']} registers.",
-         f"BIC k=1/2/3: {' / '.join(_g(bic[k], '.1f') for k in sorted(bic))}; ΔBIC(2−1) = {m['delta_bic']:.1f}, ΔBIC(3−2) = {_g(m['delta_bic_32'], '.1f')}.",
-         f"Median cosine: registers {_g(m['register_median'])}, bundles {_g(m['bundle_median'])} (ratio {_g(m['register_bundle_ratio'])}); "
+         f"BIC k=1/2/3: {' / '.join(num(bic[k], '.1f') for k in sorted(bic))}; ΔBIC(2−1) = {m['delta_bic']:.1f}, ΔBIC(3−2) = {num(m['delta_bic_32'], '.1f')}.",
+         f"Median cosine: registers {num(m['register_median'])}, bundles {num(m['bundle_median'])} (ratio {num(m['register_bundle_ratio'])}); "
          f"null (median |per-atom median| of {m.get('n_null', 0)} dead atoms over {ev['config']['null_positions']} sampled positions) "
-         f"{_g(m.get('null_median'))}, register/null ratio {_g(m.get('null_ratio'))}.",
+         f"{num(m.get('null_median'))}, register/null ratio {num(m.get('null_ratio'))}.",
          '', '| τ | registers | bundles | agreement with posterior |', '|---|---|---|---|']
-    t += [f"| {x['tau']:g} | {x['n_register']} | {x['n_bundle']} | {_pct(x['agreement_with_posterior'])} |" for x in m['tau_sweep']]
+    t += [f"| {x['tau']:g} | {x['n_register']} | {x['n_bundle']} | {pct(x['agreement_with_posterior'])} |" for x in m['tau_sweep']]
     if seeds:
         t += ['', f"Seed stability over {len(seeds['rows'])} seeds: " + '; '.join(
             f"seed {r['seed']}: {r['n_register']} reg / {r['n_bundle']} bun / {r['n_dead']} dead (ΔBIC {r['delta_bic']:.1f})" for r in seeds['rows']) + '.',
               f"Coefficient of variation of the counts: " + ', '.join(f"{k} {v:.3f}" for k, v in (seeds['cv'] or {}).items()) +
-              f"; share of alive atoms matched across seeds at |cos| > {seeds['threshold']}: {_pct(seeds['mean_match_share'])}."]
+              f"; share of alive atoms matched across seeds at |cos| > {seeds['threshold']}: {pct(seeds['mean_match_share'])}."]
     return '\n'.join(t)
 
 # %% ../nbs/16_evaluate.ipynb
@@ -459,12 +457,12 @@ def _closed_form_md(ev:dict) -> str:
          '| predictor | median R² (zero-parameter) | median slope | median R² after the slope fit |', '|---|---|---|---|']
     names = dict(rank1='Eq. 1, three factors, G = product of decays', exact_linear='exact δS (delta rule kept), linear readout',
                  exact_norm='exact δS through the gated norm', full_linear='whole-model linearisation (central difference)')
-    t += [f"| {names.get(q, q)} | {_g(med[f'r2_{q}'])} | {_g(med[f'slope_{q}'])} | {_g(med[f'r2_slope_{q}'])} |" for q in preds]
-    t += ['', f"Median share of sign agreements between Δlogit and ε·G·⟨κ, q⟩·⟨W_U, W_O ν⟩: {_pct(med['sign_agree'])}.", '',
+    t += [f"| {names.get(q, q)} | {num(med[f'r2_{q}'])} | {num(med[f'slope_{q}'])} | {num(med[f'r2_slope_{q}'])} |" for q in preds]
+    t += ['', f"Median share of sign agreements between Δlogit and ε·G·⟨κ, q⟩·⟨W_U, W_O ν⟩: {pct(med['sign_agree'])}.", '',
           f"By perturbation size (atoms have unit Frobenius norm; the median ‖S_t0‖_F at the edit positions is "
           f"{ev['closed_form']['median_state_norm_t0']:.3g}), median zero-parameter R² per atom:", '',
           '| ε | ' + ' | '.join(preds) + ' |', '|---|' + '---|' * len(preds)]
-    t += [f"| {e:g} | " + ' | '.join(_g(m.get(f'r2_{q}')) for q in preds) + ' |' for e, m in ev['closed_form']['by_eps'].items()]
+    t += [f"| {e:g} | " + ' | '.join(num(m.get(f'r2_{q}')) for q in preds) + ' |' for e, m in ev['closed_form']['by_eps'].items()]
     return '\n'.join(t)
 
 # %% ../nbs/16_evaluate.ipynb
@@ -475,7 +473,7 @@ def _passage_md(ev:dict) -> str:
         d = ev['register_deletion']['summary']
         t.append(f"Deleting every register firing (a_i A_i) in {d['n_passages']} passages ({d['n_firings']} firings): "
                  f"{d['mean_delta_atom']:+.4f} bits/token vs {d['mean_delta_random']:+.4f} for matched-norm random rank-1 removals at the same "
-                 f"positions (ratio {_g(d['ratio'])}); atom removal hurts less in {d['n_ordering']}/{d['n_passages']} passages.")
+                 f"positions (ratio {num(d['ratio'])}); atom removal hurts less in {d['n_ordering']}/{d['n_passages']} passages.")
     else: t.append(f"Register deletion not run: {ev['skipped'].get('register_deletion')}.")
     for x in ev['reconstruction']['summary']:
         t.append(f"Reconstruction perplexity ({x['variant']}, heads {x['heads']}): state at position {ev['reconstruction']['records'][0]['prefix_len'] - 1} "
@@ -488,10 +486,10 @@ def _sweep_md(sweep:dict) -> str:
     t = ['| head | n | alive | atom < delete [95% CI] | strict chain | median KL atom / delete / random | z |', '|---|---|---|---|---|---|---|']
     for r in sweep['rows']:
         if r['n'] == 0: t.append(f"| {r['head']} | 0 | | {r['skipped']} | | | |"); continue
-        t.append(f"| {r['head']} | {r['n']} | {r['n_alive']} | {_pct(r['rate'])} [{_pct(r['ci_lo'])}, {_pct(r['ci_hi'])}] | {_pct(r['strict_chain'])} | "
-                 f"{_g(r['median_kl_atom'])} / {_g(r['median_kl_delete'])} / {_g(r['median_kl_random'])} | {_g(r.get('z'), '+.2f')} |")
-    t += ['', f"Mean ± sd of the per-head win rates: {_pct(sweep['mean_rate'])} ± {_pct(sweep['sd_rate'])} "
-              f"(range {_pct(sweep['min_rate'])}–{_pct(sweep['max_rate'])}, {sweep['n_heads']} heads, each with its own SAE)."]
+        t.append(f"| {r['head']} | {r['n']} | {r['n_alive']} | {pct_ci(r, n=False)} | {pct(r['strict_chain'])} | "
+                 f"{num(r['median_kl_atom'])} / {num(r['median_kl_delete'])} / {num(r['median_kl_random'])} | {num(r.get('z'), '+.2f')} |")
+    t += ['', f"Mean ± sd of the per-head win rates: {pct(sweep['mean_rate'])} ± {pct(sweep['sd_rate'])} "
+              f"(range {pct(sweep['min_rate'])}–{pct(sweep['max_rate'])}, {sweep['n_heads']} heads, each with its own SAE)."]
     return '\n'.join(t)
 
 # %% ../nbs/16_evaluate.ipynb

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from .hosts import Cell, Edit, as_cell
-from .substitution import check_sae_for_cell, random_rank_r, random_arm_seed, ARMS, KL_DIRECTIONS, ENGINES, check_token_passages, kl_pair, check_firings, firing_states, kl_fields, fast_kls, reference_kls
+from .substitution import check_sae_for_cell, random_rank_r, random_arm_seed, ARMS, KL_DIRECTIONS, ENGINES, check_token_passages, kl_pair, check_firings, passage_firing_states, kl_fields, fast_kls, reference_kls
 
 # %% auto 0
 __all__ = ['nll_bits', 'passage_nll', 'atom_firings', 'deletion_edits', 'deletion_nll_records', 'deletion_summary',
@@ -274,10 +274,7 @@ def _flat_svd_passage(adapter, sae, cell:Cell, passages:Tensor, p:int, # passage
                       first_read:str, kl_direction:str, d:int, seed:int, engine:str, batch_size:int) -> list:
     "Records of the baseline on one passage: states and writes at the firings, the three arms' matrices (and the identity), one engine call."
     out = []
-    fs = sorted(fs, key=lambda f: f['position'])
-    ids = passages[p:p + 1].to(adapter.device)
-    positions = [f['position'] for f in fs]
-    cs, base = firing_states(adapter, ids, cell, positions, engine)
+    fs, ids, positions, cs, base = passage_firing_states(adapter, passages, p, cell, fs, engine)
     S, X = cs['S'].float(), cs['write'].float()
     M = flat_svd_matrices(sae, S, X)
     xn = X.cpu().flatten(1).norm(dim=1)

@@ -15,6 +15,7 @@ from .evaluate import EvalConfig, PROTOCOLS, evaluate_cell, partition_cell, repl
 from .firings import encode_cell, select_firings
 from .substitution import check_sae_for_cell, check_token_passages
 from .train import TrainConfig, train_sae
+from .formatting import pct, num, pct_ci
 from . import stats
 
 # %% auto 0
@@ -157,9 +158,6 @@ def compare_settings(adapter, # host adapter
     return out
 
 # %% ../nbs/16a_protocols.ipynb
-def _pct(x): return '—' if x is None or (isinstance(x, float) and math.isnan(x)) else f'{100 * x:.1f}%'
-def _g(x): return '—' if x is None or (isinstance(x, float) and math.isnan(x)) else f'{x:.3g}'
-
 def presets_table_markdown(results:dict, # {label: result with 'config' and 'replacement'}
                            train_default:str='per-position states', # what an SAE trained on when the result has no `train_positions`
                           ) -> str:
@@ -173,7 +171,7 @@ def presets_table_markdown(results:dict, # {label: result with 'config' and 'rep
         tp = ev.get('train_positions')
         trained = f"final states ({tp['n_states']} windows of {tp['seq_len']})" if tp else train_default
         w, ch = s['win'], s['strict_chain']
-        rows.append(f"| {label} | {c['protocol']} | {trained} | {s['n']} | {_pct(w['rate'])} [{_pct(w['ci_lo'])}, {_pct(w['ci_hi'])}] | {_pct(ch['rate'])} | "
-                    f"{_g(s['median_kl_atom'])} / {_g(s['median_kl_delete'])} / {_g(s['median_kl_random'])} | "
+        rows.append(f"| {label} | {c['protocol']} | {trained} | {s['n']} | {pct_ci(w, n=False)} | {pct(ch['rate'])} | "
+                    f"{num(s['median_kl_atom'])} / {num(s['median_kl_delete'])} / {num(s['median_kl_random'])} | "
                     f"{c['amplitude']}, {c['random_arm']}, {c['kl_direction']}, {c['first_read']}, {c['pool']} |")
     return '\n'.join(rows)

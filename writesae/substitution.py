@@ -17,8 +17,8 @@ from . import stats
 # %% auto 0
 __all__ = ['AMPLITUDES', 'WHATS', 'ENGINES', 'KL_DIRECTIONS', 'ARMS', 'RANDOM_ARMS', 'check_sae_for_cell', 'check_token_passages',
            'read_window', 'find_firings', 'random_rank_r', 'random_arm_seed', 'nonfiring_atom', 'kl_terms', 'kl_pair',
-           'ArmKLs', 'reference_kls', 'replay_patched', 'fast_kls', 'firing_states', 'kl_fields', 'check_firings',
-           'replacement_records', 'replacement_test']
+           'ArmKLs', 'reference_kls', 'replay_patched', 'fast_kls', 'firing_states', 'passage_firing_states',
+           'kl_fields', 'check_firings', 'replacement_records', 'replacement_test']
 
 # %% ../nbs/12_substitution.ipynb
 AMPLITUDES = ('coefficient', 'matched_norm')
@@ -358,6 +358,13 @@ def firing_states(adapter, ids, cell, positions, engine):
         return base['cs'], base
     return _at_positions(adapter, ids, cell, positions), None
 
+def passage_firing_states(adapter, passages:Tensor, p:int, cell, fs:list, engine:str) -> tuple:
+    "(firings of passage p in position order, its ids [1, T] on the device, their positions, `firing_states` of them)."
+    fs = sorted(fs, key=lambda f: f['position'])
+    ids = passages[p:p + 1].to(adapter.device)
+    positions = [f['position'] for f in fs]
+    return (fs, ids, positions, *firing_states(adapter, ids, cell, positions, engine))
+
 # %% ../nbs/12_substitution.ipynb
 def kl_fields(res:ArmKLs, i:int, d:int) -> dict:
     "Record fields of firing i: kl_<arm> in direction d, both directions, horizon means when H > 1; with an identity arm, the floors."
@@ -412,10 +419,7 @@ def _passage_arm_records(adapter, sae, cell:Cell, passages:Tensor, p:int, # pass
                          settings:dict) -> list:
     "The records of the firings of one passage: states at the firing positions, the arms' matrices, one engine call, one dict per firing."
     out = []
-    fs = sorted(fs, key=lambda f: f['position'])
-    ids = passages[p:p + 1].to(adapter.device)
-    positions = [f['position'] for f in fs]
-    cs, base = firing_states(adapter, ids, cell, positions, engine)
+    fs, ids, positions, cs, base = passage_firing_states(adapter, passages, p, cell, fs, engine)
     X, M_atom, M_rand, info = _arm_matrices(sae, cs, fs, amplitude, what, seed, cell, adapter.write_rank, random_arm)
     kind, mats = _arm_edits(what, X, M_atom, M_rand)
     if engine == 'fast': kls = fast_kls(adapter, ids, cell, positions, kind, mats, first_read, horizon, base, batch_size)
