@@ -288,6 +288,7 @@ def load_sae_host(a, sae_dir:Path, model_name:str, cell:tuple, meta:dict) -> tup
     adapter = host_for(model)
     return adapter, tok, adapter.check_cell(Cell(*cell))
 
+# %% ../nbs/09_cli.ipynb
 def _cmd_evaluate(a):
     from writesae.hosts import host_for, Cell
     from writesae.store import store_passages
