@@ -214,10 +214,13 @@ def _saved_run(out):
     return rec, load_trainer_state(out / 'last')['train_config']
 
 def _cmd_train(a):
-    if a.store or a.states is None: return _cmd_train_store(a)
+    if a.store or a.states is None:
+        if a.device != 'cpu': raise ValueError(f"--device {a.device}: training from a store runs on cpu (its ranks use gloo); --device applies to a states file")
+        return _cmd_train_store(a)
     if a.recurrent or a.ddp or a.segment_len is not None: raise ValueError("--recurrent, --segment-len and --ddp train from a store: give --store DIR --cell L,H instead of a states file")
     for name in ('n-features', 'k', 'rank', 'batch-size', 'steps', 'epochs', 'save-every'): _int_arg(a, name, 1)
-    from writesae.sae import SAE_VARIANTS, SAEConfig
+    dev = check_device(a.device)  # after the torch-free argument checks, before the states are read
+    from writesae.sae import SAE_VARIANTS, SAEConfig, build_sae
     from writesae.train import TrainConfig, train_sae, check_train_out
     out = Path(a.out)
     if a.variant is not None and a.variant not in SAE_VARIANTS: raise ValueError(f"--variant {a.variant!r} unknown (known: {sorted(SAE_VARIANTS)})")
@@ -237,7 +240,7 @@ def _cmd_train(a):
     cfg = SAE_VARIANTS[v](d_k=S.shape[1], d_v=S.shape[2], **{k: given[k] for k in ('n_features', 'k', 'rank', 'sparsity', 'seed') if given[k] is not None})
     tkw = {k: given[k] for k in ('lr', 'batch_size', 'steps', 'epochs', 'seed') if given[k] is not None}
     tcfg = TrainConfig(**tkw, out_dir=str(out), save_every=a.save_every, force=a.force)
-    res = train_sae(cfg, S.float(), passage_ids=pid, config=tcfg, resume=a.resume, meta=dict(host=meta, states_file=str(a.states)))
+    res = train_sae(build_sae(cfg).to(dev), S.float().to(dev), passage_ids=pid, config=tcfg, resume=a.resume, meta=dict(host=meta, states_file=str(a.states)))
     vals = [h for h in res.history if 'val_mse' in h]
     if vals: q = f"validation MSE {vals[-1]['val_mse']:.4g}, FVU {vals[-1]['val_fvu']:.3f}, dead {100 * vals[-1]['val_dead_fraction']:.1f}% (best MSE {res.best_val:.4g})"
     else: q = f"no validation split ({len(pid.unique())} passage(s): give `capture --passages` at least 2 for one)"
@@ -599,6 +602,7 @@ def _add_train(sub):
     t.add_argument('--seed', type=int, default=None, help='init, data-order and resampling seed (default 0)')
     t.add_argument('--save-every', type=int, default=None, help='save the resume state every N steps (default: every epoch)')
     t.add_argument('--resume', action='store_true', help="continue the run in --out from its last/ resume state")
+    t.add_argument('--device', default='cpu', help='where to train from a states file: cpu, cuda, cuda:N or mps (checked before any work; default cpu)')
     _add_common(t, 'start over in an --out that holds a training run (replacing only what training writes)')
     _add_train_store_flags(t)
     t.set_defaults(fn=_cmd_train)

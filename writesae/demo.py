@@ -349,7 +349,7 @@ def _evaluate(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, train_p
     if 'baseline' in ev: rep.records['flat_svd'] = ev['baseline']['records']
     if sw: rep.records['heads_sweep'] = sw['records']
     if cfg.presets: _presets(rep, summary, cfg, adapter, cell, sae, train_p, eval_p, ev, progress)
-    if cfg.diagnostics: _diagnostics(rep, summary, cfg, adapter, cell, sae, eval_p, ev, sw, head_saes, train_p)
+    if cfg.diagnostics: _diagnostics(rep, summary, cfg, adapter, cell, sae, eval_p, ev, sw, head_saes, train_p, progress)
     if cfg.tables and S_eval is not None: _tables(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, S_eval, eval_p, progress)
     return ev
 
@@ -384,12 +384,12 @@ def _presets(rep, summary, cfg, adapter, cell, sae, train_p, eval_p, ev, progres
     summary['seconds']['presets'] = time.time() - t0
 
 # %% ../nbs/27_demo.ipynb
-def _diagnostics(rep, summary, cfg, adapter, cell, sae, eval_p, ev, sw, head_saes=None, train_p=None):
+def _diagnostics(rep, summary, cfg, adapter, cell, sae, eval_p, ev, sw, head_saes=None, train_p=None, progress=False):
     "Where the replacement test wins on this cell (feature bins, by head from the sweep, multi-step), and which head each cell rule picks."
     from writesae import diagnostics as D
     t0 = time.time()
     dg = D.run_diagnostics(adapter, sae, cell, eval_p, ev['replacement']['records'], cfg.diagnostics_settings(),
-                           head_records=sw['records'] if sw else None)
+                           head_records=sw['records'] if sw else None, progress=progress)
     D.add_diagnostics(rep, dg)
     summary['diagnostics'] = D.diagnostics_summary(dg)
     if head_saes and train_p is not None:  # the rules read the sweep's per-head SAEs on training-split passages only, never a test outcome
@@ -409,7 +409,7 @@ def _tables(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, S_eval, e
     "The ablation tables of `writesae.tables` on this cell (their own, smaller dictionaries); adds their sections."
     from writesae import tables as TB
     t0 = time.time()
-    tb = TB.run_tables(adapter, sae, cell, S_train, S_eval, eval_p, cfg.tables_settings(), progress=False, train_passage_ids=pid_train)
+    tb = TB.run_tables(adapter, sae, cell, S_train, S_eval, eval_p, cfg.tables_settings(), progress=progress, train_passage_ids=pid_train)
     TB.add_tables(rep, tb)
     summary['tables'] = TB.tables_summary(tb)
     summary['seconds']['tables'] = time.time() - t0
