@@ -40,4 +40,5 @@ if __name__ == '__main__':
         if not readme.exists() or readme.read_text(encoding='utf-8') != text:
             print('README.md is out of date with nbs/index.ipynb: run `make readme` and commit'); sys.exit(1)
     else:
-        readme.write_text(text, encoding='utf-8'); print('wrote README.md')
+        tmp = readme.with_name('.README.md.tmp')  # a reader never sees half a README: written beside it, then renamed over it
+        tmp.write_text(text, encoding='utf-8'); tmp.replace(readme); print('wrote README.md')

@@ -109,8 +109,8 @@ def compare_frame(rows:list) -> pd.DataFrame:
         out.append(dict(model=p.get('host'), cell=None, **{k: p.get(k) for k in METRICS}, sharpness_rank=paper[i]))
         index += [(r['label'], 'ours'), (r['label'], 'paper')]
     df = pd.DataFrame(out, index=pd.MultiIndex.from_tuples(index, names=['host', 'source']))
-    num = [c for c in df.columns if c not in ('model', 'cell')]
-    df[num] = df[num].astype('float64')  # None -> NaN
+    cols = [c for c in df.columns if c not in ('model', 'cell')]
+    df[cols] = df[cols].astype('float64')  # None -> NaN
     return df
 
 def _cells(d:dict, exact:bool=False) -> list:

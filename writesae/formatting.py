@@ -24,8 +24,10 @@ def pct(x, exact:bool=False) -> str:
 
 # %% ../nbs/02_formatting.ipynb
 def num(x, spec:str='.3g') -> str:
-    "`x` formatted with `spec` (default three significant digits); `—` when missing."
-    return DASH if missing(x) else format(x, spec)
+    "`x` formatted with `spec` (default three significant digits); `—` when missing, `∞` / `−∞` when infinite (a ratio over 0)."
+    if missing(x): return DASH
+    if isinstance(x, float) and math.isinf(x): return '∞' if x > 0 else '−∞'
+    return format(x, spec)
 
 def count(x) -> str:
     "A count as an integer; `—` when missing."

@@ -897,9 +897,9 @@ def _set_linear(layer, conv, rec, K):
     layer.device, layer.dtype = conv.device, conv.dtype
 
 class _Replay:
-    "A batch of replays in progress: the cache, each row's first position, the attention prefix and mask, the steps taken."
-    def __init__(self, cache, ts, mask, prefixes, attention):
-        self.cache, self.ts, self.mask, self.prefixes, self.attention, self.seen = cache, ts, mask, prefixes, attention, 0
+    "A batch of replays in progress: the cache (and the forward keyword it goes under), each row's first position, the attention prefix and mask, the steps taken."
+    def __init__(self, cache, kw, ts, mask, prefixes, attention):
+        self.cache, self.kw, self.ts, self.mask, self.prefixes, self.attention, self.seen = cache, kw, ts, mask, prefixes, attention, 0
 
 # %% ../nbs/00_hosts.ipynb
 @patch
@@ -936,7 +936,7 @@ def replay_cache(self:HostAdapter, record:dict, # from `replay_record`
     T, Tb = record['hidden'].shape[0], int(ts.max())
     pre = {l: (bc.layers[l].keys[:, :, :Tb], bc.layers[l].values[:, :, :Tb], ts) for l in attn if l >= layer} if prefix else {}
     mask = (torch.arange(T, device=self.device)[None] < ts[:, None]).long() if attn else None  # row b sees keys 0..t_b-1, then its window
-    return _Replay(cache, ts, mask, pre, _attention_interfaces(self.model) if pre else None)
+    return _Replay(cache, _cache_kw(self.model), ts, mask, pre, _attention_interfaces(self.model) if pre else None)
 
 # %% ../nbs/00_hosts.ipynb
 def _grow_skipped(cache, L, B):
@@ -955,7 +955,7 @@ def replay_step(self:HostAdapter, replay:_Replay, # from `replay_cache` (advance
                ) -> Tensor:
     "Logits [B,V] of one token per row through layers >= L, fed block L's recorded input; edits apply as in any patched forward."
     model, pos, B = self.model, pos.to(self.device), len(pos)
-    kw = {_cache_kw(model): replay.cache, 'inputs_embeds': record['hidden'][pos][:, None], 'use_cache': True}
+    kw = {replay.kw: replay.cache, 'inputs_embeds': record['hidden'][pos][:, None], 'use_cache': True}
     if replay.mask is not None:
         kw.update(attention_mask=torch.cat([replay.mask, replay.mask.new_ones(B, replay.seen + 1)], 1), position_ids=pos[:, None])
     with self.skip_blocks(layer), (_shared_prefix(*replay.attention, replay.prefixes) if replay.prefixes else contextlib.nullcontext()):

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
+from .formatting import num
 from .hosts import Cell, Edit, as_cell
 from .sae import SAE_VARIANTS
 from .train import TrainConfig, train_sae, evaluate
@@ -481,17 +482,14 @@ def run_tables(adapter, # host adapter
                 cell=dict(layer=cell.layer, head=cell.head), family=adapter.family, seconds={k: round(v, 2) for k, v in t.items()})
 
 # %% ../nbs/24_tables.ipynb
-def _g(x, f='.3g'):
-    return '—' if x is None or (isinstance(x, float) and not math.isfinite(x) and not math.isinf(x)) else ('∞' if isinstance(x, float) and math.isinf(x) else format(x, f))
-
 def _swap_md(es):
     s = es['settings']
     lines = [f"{s['n_features']} atoms, k = {s['k']}, {s['steps']} steps, seed {s['seed']}; {s['n_train']} training and {s['n_val']} held-out states.", '',
              '| variant | rank | MSE | FVU | dead | L0 | params | paper MSE (L9) | paper dead |', '|---|---|---|---|---|---|---|---|---|']
     for r in es['rows']:
         pm = PAPER['encoder_swap_mse'].get(r['variant']) if r['rank'] == 1 else None; pd = PAPER['dead_fraction'].get(r['variant']) if r['rank'] == 1 else None
-        lines.append(f"| {r['variant']} | {r['rank']} | {_g(r['mse'], '.4g')} | {_g(r['fvu'], '.4f')} | {100 * r['dead_fraction']:.1f}% | {_g(r['l0'], '.2f')} | "
-                     f"{r['n_params']:,} | {_g(pm, '.3g')} | {'—' if pd is None else f'{100 * pd:.0f}%'} |")
+        lines.append(f"| {r['variant']} | {r['rank']} | {num(r['mse'], '.4g')} | {num(r['fvu'], '.4f')} | {100 * r['dead_fraction']:.1f}% | {num(r['l0'], '.2f')} | "
+                     f"{r['n_params']:,} | {num(pm, '.3g')} | {'—' if pd is None else f'{100 * pd:.0f}%'} |")
     if es['rank2_ratio'] is not None: lines += ['', f"Rank-2 / rank-1 WriteSAE MSE: {es['rank2_ratio']:.3f} (paper {PAPER['rank2_ratio']})."]
     return '\n'.join(lines)
 
@@ -500,7 +498,7 @@ def _ksweep_md(ks):
     lines = [f"{ks['settings']['variant']} SAEs, {ks['settings']['n_features']} atoms, {ks['settings']['steps']} steps; registers: median cosine ≥ {ks['settings']['tau']}.", '',
              '| k | register | bundle | null (dead) | ΔBIC | ' + ' | '.join(f'reg. τ={t}' for t in taus) + ' |', '|---' * (5 + len(taus)) + '|']
     for r in ks['rows']:
-        lines.append(f"| {r['k']} | {r['n_register']} | {r['n_bundle']} | {r['n_null']} | {_g(r['delta_bic'], '.1f')} | " + ' | '.join(str(r['registers_at_tau'][float(t)]) for t in taus) + ' |')
+        lines.append(f"| {r['k']} | {r['n_register']} | {r['n_bundle']} | {r['n_null']} | {num(r['delta_bic'], '.1f')} | " + ' | '.join(str(r['registers_at_tau'][float(t)]) for t in taus) + ' |')
     lines += ['', 'Paper (2,048 atoms): k 16/32/64 → ' + ', '.join('/'.join(map(str, v)) for v in PAPER['k_sweep'].values()) +
               '; registers at τ .02/.03/.05/.10: ' + '/'.join(map(str, PAPER['tau_sweep'].values())) + '.']
     return '\n'.join(lines)
@@ -512,11 +510,11 @@ def _amp_md(ab, n_rows=12):
              f"{100 * p['coefficient']['win']:.1f}%, native norm {100 * p['matched_norm']['win']:.1f}%.", '',
              '| atom | n | win natural | win native | KL atom/delete natural | KL atom/delete native | code / write norm |', '|---|---|---|---|---|---|---|']
     for r in ab['rows'][:n_rows]:
-        lines.append(f"| {r['atom']} | {r['n']} | {100 * r['win_coefficient']:.0f}% | {100 * r['win_matched_norm']:.0f}% | {_g(r['kl_ratio_coefficient'])} | "
-                     f"{_g(r['kl_ratio_matched_norm'])} | {_g(r['code_to_write_norm'])} |")
+        lines.append(f"| {r['atom']} | {r['n']} | {100 * r['win_coefficient']:.0f}% | {100 * r['win_matched_norm']:.0f}% | {num(r['kl_ratio_coefficient'])} | "
+                     f"{num(r['kl_ratio_matched_norm'])} | {num(r['code_to_write_norm'])} |")
     f = PAPER['f87']
-    lines += ['', f"Most frequent atom {t['atom']} ({t['n']} of its {t['n_total']} firings replayed): median KL at native norm {_g(t['kl_native'])}, "
-              f"natural {_g(t['kl_natural'])}, delete {_g(t['kl_delete'])}; top-1 token changes on {100 * t['top1_swap_native']:.0f}% (native), "
+    lines += ['', f"Most frequent atom {t['atom']} ({t['n']} of its {t['n_total']} firings replayed): median KL at native norm {num(t['kl_native'])}, "
+              f"natural {num(t['kl_natural'])}, delete {num(t['kl_delete'])}; top-1 token changes on {100 * t['top1_swap_native']:.0f}% (native), "
               f"{100 * t['top1_swap_natural']:.0f}% (natural), {100 * t['top1_swap_delete']:.0f}% (delete); win natural {100 * t['win_natural']:.0f}%, "
               f"native {100 * t['win_native']:.0f}%. Paper F87: KL {f['kl_native']} native vs {f['kl_delete']} delete, top-1 swap {100 * f['top1_swap']:.0f}%, "
               f"natural amplitude win {100 * f['win_natural']:.1f}%."]
@@ -532,7 +530,7 @@ def _sel_md(se):
 
 def _spec_md(sp):
     a, w = sp.get('atoms'), sp.get('writes'); out = []
-    if a: out.append(f"{a['n']} atoms: median σ1/σ2 {_g(float(np.median(a['sigma_ratio'])))} ({100 * float(np.mean(np.isinf(a['sigma_ratio']))):.0f}% exactly rank-1), "
+    if a: out.append(f"{a['n']} atoms: median σ1/σ2 {num(float(np.median(a['sigma_ratio'])))} ({100 * float(np.mean(np.isinf(a['sigma_ratio']))):.0f}% exactly rank-1), "
                      f"median effective rank {float(np.median(a['effective_rank'])):.3f} (exp of the entropy of σ/Σσ).")
     if w: out.append(f"{w['n']} native writes: Gram top-1 energy {w['gram_top1_energy']:.4f} (keys {w['key_top1_energy']:.4f}, values {w['value_top1_energy']:.4f})"
                      + (f"; per-write top-1 energy median {float(np.median(w['per_write_top1_energy'])):.4f}." if 'per_write_top1_energy' in w else '.'))
