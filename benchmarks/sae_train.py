@@ -30,11 +30,12 @@ def child(variant, repeats, threads):
     del gemm_x, gemm_w
     sae = build_sae(SAE_VARIANTS[variant](d_k=D_K, d_v=D_V, n_features=N_F, k=K))
     sae.train()
-    from writesae.train import make_optimizer
+    from writesae.train import make_optimizer, TrainingState
     opt = make_optimizer(sae, 1e-4)
+    ts = TrainingState(sae)  # the trainer's forward: dead counters and the aux loss with the SAE's own
     X = torch.randn(B, D_K, D_V)
     def step():
-        out = sae(X)
+        out = ts(X)
         opt.zero_grad(set_to_none=True)
         out.loss.backward()
         opt.step()

@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from hosts import qwen35_like
 from writesae.hosts import Cell, host_for
 from writesae.sae import WriteSAEConfig, build_sae
-from writesae.train import make_optimizer
+from writesae.train import make_optimizer, TrainingState
 from writesae.store import StoreBatches, bilinear_encoder, capture_store, recurrent_pre_acts, recurrent_forward
 
 transformers.logging.set_verbosity_error()
@@ -112,16 +112,17 @@ def main():
           f"{(wd + wb) / wrc:.1f}x / {(cd + cb) / crc:.1f}x counting the rebuild (target >= 10x); max rel. difference {err:.1e}")
 
     # 6. recurrent vs dense training step on the same segment batch (16 x 16, then 8 x 32), then from the store
+    ts = TrainingState(sae)  # dead counters and the aux loss, as the trainer runs them
     def rec_step(b):
-        o = recurrent_forward(sae, b); opt.zero_grad(set_to_none=True); o.loss.backward(); opt.step(); sae.normalize_decoder()
+        o = recurrent_forward(ts, b); opt.zero_grad(set_to_none=True); o.loss.backward(); opt.step(); sae.normalize_decoder()
     for seg_len in (32, 16):
         sbs = StoreBatches(st, cell, split="train" if st.split("train") else "test", batch_size=256, segment_len=seg_len)
         seg = next(iter(sbs(0)))
         Xs = seg.flat()
         def dense_step():
-            o = sae(Xs); opt.zero_grad(set_to_none=True); o.loss.backward(); opt.step(); sae.normalize_decoder()
+            o = ts(Xs); opt.zero_grad(set_to_none=True); o.loss.backward(); opt.step(); sae.normalize_decoder()
         with torch.no_grad():  # the recurrent step computes the dense step's loss (checked before timing either)
-            l_d, l_r = sae(Xs, update_state=False).loss.item(), recurrent_forward(sae, seg, update_state=False).loss.item()
+            l_d, l_r = ts(Xs, update=False).loss.item(), recurrent_forward(ts, seg, update=False).loss.item()
         assert abs(l_d - l_r) <= 1e-4 * abs(l_d), (l_d, l_r)
         dense_step(); rec_step(seg)
         wds, cds, _ = timed(dense_step, 5)

@@ -46,17 +46,17 @@ from writesae.train import TrainConfig, train_sae
 rank, world = init_distributed()
 st = Store(sys.argv[1])
 d_k, d_v = st.dims((0, 0))
-for name, kw, seg in (('topk', {}, None), ('batchtopk', dict(sparsity='batchtopk', n_features=64, dead_steps=2), None), ('recurrent', {}, 8)):
+for name, kw, seg, dead in (('topk', {}, None, 3), ('batchtopk', dict(sparsity='batchtopk', n_features=64), None, 2), ('recurrent', {}, 8, 3)):
     torch.manual_seed(0)
-    sae = build_sae(WriteSAEConfig(**dict(dict(d_k=d_k, d_v=d_v, n_features=32, k=4, dead_steps=3), **kw))).double()
+    sae = build_sae(WriteSAEConfig(**dict(dict(d_k=d_k, d_v=d_v, n_features=32, k=4), **kw))).double()
     src = StoreBatches(st, (0, 0), batch_size=32, seed=0, segment_len=seg, rank=rank, world=world)
     train_sae(sae, src, config=TrainConfig(steps=12, batch_size=32, log_every=4, lr=3e-3, ddp=True, recurrent=seg is not None,
-                                           progress=False, out_dir=f"{sys.argv[2]}/{name}"))
+                                           progress=False, out_dir=f"{sys.argv[2]}/{name}", dead_steps=dead))
 # float32, uninterrupted, and stopped after step 5 then resumed: the same weights
 for name, stop in (('whole', None), ('resumed', 5), ('resumed', None)):
     torch.manual_seed(0)
-    train_sae(WriteSAEConfig(d_k=d_k, d_v=d_v, n_features=32, k=4, dead_steps=3), StoreBatches(st, (0, 0), batch_size=32, seed=0, rank=rank, world=world),
-              config=TrainConfig(steps=12, batch_size=32, log_every=4, lr=3e-3, ddp=True, progress=False, save_every=5, stop_after=stop,
+    train_sae(WriteSAEConfig(d_k=d_k, d_v=d_v, n_features=32, k=4), StoreBatches(st, (0, 0), batch_size=32, seed=0, rank=rank, world=world),
+              config=TrainConfig(steps=12, batch_size=32, log_every=4, lr=3e-3, ddp=True, progress=False, save_every=5, stop_after=stop, dead_steps=3,
                                  out_dir=f"{sys.argv[2]}/{name}"), resume=name == 'resumed' and stop is None)
 print(f"RANK {rank}/{world} done", flush=True)
 '''

@@ -6,7 +6,7 @@
 __all__ = ['API']
 
 # %% ../nbs/29_api.ipynb
-__version__ = "0.1.1"
+__version__ = "0.2.0"
 
 # name -> the module that defines it: the workflow in reading order
 API = dict(
@@ -15,7 +15,7 @@ API = dict(
     # the dictionaries, their configs and checkpoints
     WriteSAE='sae', WriteSAEConfig='sae', FlatSAE='sae', FlatSAEConfig='sae', MatrixSAE='sae', build_sae='sae', load_sae='sae',
     # training
-    TrainConfig='train', train_sae='train',
+    TrainConfig='train', TrainingState='train', train_sae='train',
     # the embedded demo hosts and their text
     DEMO_NAMES='zoo', load_demo='zoo', load_demo_sae='zoo', split_stream='zoo', eval_windows='zoo',
     # capture to memory or to an on-disk store

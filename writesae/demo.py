@@ -146,7 +146,7 @@ def encode_states(sae, # a trained SAE
     vals, idx, cos, err = [], [], [], []
     for i in range(0, len(states), batch_size):
         x = states[i:i+batch_size].float()
-        out = sae(x, update_state=False)
+        out = sae(x)
         r = out.reconstruction.flatten(1); xf = x.flatten(1)
         vals.append(out.codes); idx.append(out.indices)
         cos.append(torch.nn.functional.cosine_similarity(r, xf, dim=1)); err.append((r - xf).pow(2).sum(1))

@@ -269,7 +269,7 @@ def _head_score(adapter, sae, cell, passages, skip_first, batch_size):
     for i in range(0, len(passages), batch_size):
         S = adapter.capture(passages[i:i + batch_size].to(adapter.device), cells=[cell], states=True)[cell].states[:, skip_first:]
         S = S.reshape(-1, *S.shape[2:]).to(sae.b_enc.device, sae.b_enc.dtype)
-        out = sae(S, update_state=False)
+        out = sae(S)
         sse += float((out.reconstruction - S).double().pow(2).sum())
         x = S.flatten(1).double(); s1 = s1 + x.sum(0); s2 += float(x.pow(2).sum()); n += len(x)
         c = sae.encode(S); fired[c.indices[c.values > 0].cpu()] = True

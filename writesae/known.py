@@ -180,8 +180,8 @@ def run_known_answer(host:PlantedHost|None=None, # default: `planted_gdn_host(se
     eval_ids = torch.randint(0, V, (n_eval, seq_len), generator=g)
     S = adapter.capture(train_ids, [cell], states=True)[cell].states[:, skip_first:].reshape(-1, d_k, d_v)
     pid = torch.arange(n_train).repeat_interleave(seq_len - skip_first)
-    sae = train_sae(WriteSAEConfig(d_k=d_k, d_v=d_v, n_features=n_features, k=k, aux_k=16, seed=seed), S, pid,
-                    TrainConfig(lr=3e-3, batch_size=256, steps=steps, seed=seed, progress=False, log_every=100)).sae
+    sae = train_sae(WriteSAEConfig(d_k=d_k, d_v=d_v, n_features=n_features, k=k, seed=seed), S, pid,
+                    TrainConfig(lr=3e-3, batch_size=256, steps=steps, seed=seed, progress=False, log_every=100, aux_k=16)).sae
     ev = evaluate_cell(adapter, sae, cell, eval_ids, EvalConfig.quick(skip_first=skip_first, seed=seed))
     frac, best = recovery(sae, host.atoms, threshold=0.9, rank1=False)
     match, match_cos, reg, cls, med = _planted_matches(host, sae, ev, V)

@@ -21,18 +21,20 @@ import writesae
 from .files import atomic_dir, atomic_file, temp_path, safetensors_bytes, tensors_digest
 
 # %% auto 0
-__all__ = ['SPARSITIES', 'CENTERS', 'ENCODER_INPUTS', 'SAE_VARIANTS', 'CONFIG_NAME', 'WEIGHTS_NAME', 'HUB_ID', 'SAEConfig',
-           'register_variant', 'WriteSAEConfig', 'FlatSAEConfig', 'MatrixSAEConfig', 'TiedWriteSAEConfig',
-           'BilinearFlatSAEConfig', 'SAECodes', 'SAEOutput', 'JumpReLUFn', 'StepFn', 'BilinearEncoderFn', 'SAE',
-           'dense_to_sparse', 'reset_adam_moments', 'register_sae', 'WriteSAE', 'FlatSAE', 'MatrixSAE',
-           'BilinearFlatSAE', 'TiedWriteSAE', 'build_sae', 'atomic_save', 'load_state_checked', 'load_sae', 'load_meta',
-           'legacy_to_canonical', 'load_legacy_checkpoint']
+__all__ = ['SPARSITIES', 'CENTERS', 'ENCODER_INPUTS', 'SAE_VARIANTS', 'TRAINER_KEYS', 'CONFIG_NAME', 'WEIGHTS_NAME', 'HUB_ID',
+           'TRAINER_BUFFERS', 'SAEConfig', 'register_variant', 'WriteSAEConfig', 'FlatSAEConfig', 'MatrixSAEConfig',
+           'TiedWriteSAEConfig', 'BilinearFlatSAEConfig', 'SAECodes', 'SAEOutput', 'reconstruction_metrics',
+           'JumpReLUFn', 'StepFn', 'BilinearEncoderFn', 'SAE', 'dense_to_sparse', 'register_sae', 'WriteSAE', 'FlatSAE',
+           'MatrixSAE', 'BilinearFlatSAE', 'TiedWriteSAE', 'build_sae', 'atomic_save', 'load_state_checked', 'load_sae',
+           'load_meta', 'legacy_to_canonical', 'load_legacy_checkpoint']
 
 # %% ../nbs/04_sae.ipynb
 SPARSITIES = ('topk', 'batchtopk', 'jumprelu')
 CENTERS = ('learned_bias', 'dataset_mean', 'none')
 ENCODER_INPUTS = ('centered', 'raw')
 SAE_VARIANTS: dict = {}  # variant name -> config class (its `model_cls` builds the module)
+TRAINER_KEYS = ('aux_k', 'aux_weight', 'dead_steps', 'threshold_momentum', 'jump_l0_coef', 'jump_bandwidth',
+                'jump_bandwidth_final', 'resample_scale')  # config.json keys of writesae 0.1 that are TrainConfig's now
 
 def _check_int(name, value, lo, hi=None):
     "Raise a ValueError naming `name` unless `lo <= value <= hi`."
@@ -45,7 +47,7 @@ def _check_int(name, value, lo, hi=None):
 # %% ../nbs/04_sae.ipynb
 @dataclass
 class SAEConfig:
-    "Hyper-parameters shared by every dictionary variant."
+    "What defines a dictionary, shared by every variant (how it is trained is `TrainConfig`'s)."
     d_k:int # key dimension of the state (rows)
     d_v:int # value dimension of the state (columns)
     n_features:int=2048 # dictionary size n_f
@@ -54,15 +56,7 @@ class SAEConfig:
     sparsity:str='topk' # one of SPARSITIES
     center:str='learned_bias' # one of CENTERS: learned_bias (data mean init, trained), dataset_mean (fixed), none
     encoder_input:str='centered' # encoder sees S - b_dec ('centered', paper) or raw S ('raw', public code)
-    aux_k:int=256 # dead features used by the aux loss (clamped to the number of dead ones)
-    aux_weight:float=1e-2 # aux loss weight (paper 1e-2; public code 1.0)
-    dead_steps:int=100 # a feature is dead once it has not fired for this many training steps
-    threshold_momentum:float=0.99 # BatchTopK: EMA momentum of the learned inference threshold
     jump_theta0:float=1e-4 # JumpReLU initial threshold theta_0
-    jump_l0_coef:float=1e-5 # JumpReLU L0 penalty weight lambda
-    jump_bandwidth:float=1e-3 # JumpReLU STE bandwidth at the start of training
-    jump_bandwidth_final:float=1e-5 # JumpReLU bandwidth at the end (cosine annealed)
-    resample_scale:float=0.2 # resampled encoder rows = direction x this x mean alive encoder norm
     init_encoder_from_decoder:bool=True # encoder starts as a copy of the decoder (matched filter)
     seed:int=0 # init seed (independent of the trainer's split seed)
     variant:ClassVar[str] = ''
@@ -73,14 +67,10 @@ class SAEConfig:
         _check_int('n_features', self.n_features, 1)
         _check_int('k', self.k, 1, self.n_features)
         _check_int('rank', self.rank, 1, min(self.d_k, self.d_v))
-        _check_int('aux_k', self.aux_k, 0); _check_int('dead_steps', self.dead_steps, 1)
         for name, val, ok in (('sparsity', self.sparsity, SPARSITIES), ('center', self.center, CENTERS),
                               ('encoder_input', self.encoder_input, ENCODER_INPUTS)):
             if val not in ok: raise ValueError(f"{name}={val!r} is not one of {ok}")
-        if not 0 <= self.threshold_momentum < 1: raise ValueError(f"threshold_momentum={self.threshold_momentum} out of range [0, 1)")
-        for name in ('jump_theta0', 'jump_bandwidth', 'jump_bandwidth_final'):
-            if not getattr(self, name) > 0: raise ValueError(f"{name}={getattr(self, name)} must be > 0")
-        if self.aux_weight < 0: raise ValueError(f"aux_weight={self.aux_weight} must be >= 0")
+        if not self.jump_theta0 > 0: raise ValueError(f"jump_theta0={self.jump_theta0} must be > 0")
 
     @staticmethod
     def from_dict(d:dict):
@@ -90,6 +80,7 @@ class SAEConfig:
         if name not in SAE_VARIANTS:
             raise ValueError(f"unknown SAE variant {name!r} (known: {sorted(SAE_VARIANTS)})")
         cls = SAE_VARIANTS[name]
+        for key in TRAINER_KEYS: d.pop(key, None)  # writesae 0.1 kept the trainer's settings here
         known = {f.name for f in fields(cls)}
         extra = sorted(set(d) - known)
         if extra: raise ValueError(f"unknown config keys for variant {name!r}: {extra}")
@@ -154,18 +145,25 @@ class SAECodes(NamedTuple):
         return out.scatter_add(1, self.indices, self.values)
 
 class SAEOutput(NamedTuple):
-    "Everything one forward pass produces."
+    "Everything one inference pass produces (the trainer's `TrainOutput` adds the losses)."
     reconstruction: Tensor  # (B, d_k, d_v), includes b_dec
     codes: Tensor  # (B, m) code values
     indices: Tensor  # (B, m) feature ids
-    loss: Tensor  # mse + aux_weight * aux_loss + sparsity_loss
-    mse: Tensor
+    mse: Tensor  # keeps its gradient
     nmse: Tensor
     fvu: Tensor
     l0: Tensor
-    aux_loss: Tensor
-    sparsity_loss: Tensor
-    n_dead: int
+
+def reconstruction_metrics(S:Tensor, recon:Tensor, values:Tensor):
+    "(mse, nmse, fvu, l0) of reconstructions `recon` of states S (B, d_k, d_v) with code values (B, m); mse keeps its gradient."
+    mse = (recon - S).pow(2).mean()
+    with torch.no_grad():
+        sq = S.pow(2).sum()
+        nmse = mse * S.numel() / sq.clamp_min(1e-30)
+        # per-dimension variance: sum (S - mean_b S)^2 = sum S^2 - B sum mean^2 (one pass over S for both metrics)
+        fvu = mse * S.numel() / (sq - S.shape[0] * S.mean(0).pow(2).sum()).clamp_min(1e-30)
+        l0 = (values > 0).sum(1).float().mean()
+    return mse, nmse, fvu, l0
 
 # %% ../nbs/04_sae.ipynb
 def _rect(z, theta, h): return ((z - theta).abs() < 0.5 * h)
@@ -314,13 +312,8 @@ class SAE(nn.Module):
         b_dec = torch.zeros(c.d_k, c.d_v)
         if c.center == 'learned_bias': self.b_dec = nn.Parameter(b_dec)
         else: self.register_buffer('b_dec', b_dec)
-        if c.sparsity == 'jumprelu':
-            self.log_threshold = nn.Parameter(torch.full((c.n_features,), math.log(c.jump_theta0)))
-            self.register_buffer('bandwidth', torch.tensor(c.jump_bandwidth))
-        if c.sparsity == 'batchtopk':
-            self.register_buffer('threshold', torch.tensor(0.0))
-            self.register_buffer('threshold_updates', torch.tensor(0, dtype=torch.long))
-        self.register_buffer('steps_since_fired', torch.zeros(c.n_features, dtype=torch.long))
+        if c.sparsity == 'jumprelu': self.log_threshold = nn.Parameter(torch.full((c.n_features,), math.log(c.jump_theta0)))
+        if c.sparsity == 'batchtopk': self.register_buffer('threshold', torch.tensor(0.0))  # 0: none learned yet
         self._init_params(gen)
 
     # --- what a subclass provides -------------------------------------------------------------
@@ -333,8 +326,8 @@ class SAE(nn.Module):
     def normalize_decoder(self):
         "Rescale the decoder so every atom has unit Frobenius norm."
         raise NotImplementedError
-    def _reinit_features(self, idx, residuals, alive):
-        "Point features `idx` at `residuals` (n, d_k, d_v); return the parameters touched."
+    def reinit_features(self, idx, residuals, alive, generator=None, scale:float=0.2):
+        "Point features `idx` at matrices `residuals` (n, d_k, d_v), encoders at `scale` x the mean `alive` norm; return the parameters touched."
         raise NotImplementedError
 
     @staticmethod
@@ -373,36 +366,14 @@ def dense_to_sparse(act):
 
 # %% ../nbs/04_sae.ipynb
 @patch
-def _sparsify(self:SAE, pre, update=False):
-    "Apply the configured sparsity rule to pre-activations; return SAECodes."
+def _sparsify(self:SAE, pre):
+    "Apply the configured sparsity rule to pre-activations (B, n_features); return SAECodes."
     c = self.config
-    if c.sparsity == 'topk':
+    if c.sparsity == 'topk' or (c.sparsity == 'batchtopk' and not self.threshold > 0):
         vals, idx = pre.topk(min(c.k, pre.shape[1]), dim=1)
         return SAECodes(F.relu(vals), idx, pre)
-    if c.sparsity == 'batchtopk':
-        if self.training:
-            B = pre.shape[0]
-            flat = F.relu(pre).reshape(-1)
-            kv, ki = flat.topk(min(c.k * B, flat.numel()))
-            act = torch.zeros_like(flat).scatter(0, ki, kv).view_as(pre)
-            if update:
-                with torch.no_grad():
-                    pos = kv[kv > 0]
-                    if pos.numel():
-                        low = pos.min()
-                        if int(self.threshold_updates) == 0: self.threshold.copy_(low)
-                        else: self.threshold.mul_(c.threshold_momentum).add_((1 - c.threshold_momentum) * low)
-                        self.threshold_updates += 1
-        elif int(self.threshold_updates) == 0:  # no threshold learned yet: the per-state TopK rule
-            vals, idx = pre.topk(min(c.k, pre.shape[1]), dim=1)
-            return SAECodes(F.relu(vals), idx, pre)
-        else:
-            act = F.relu(pre) * (pre > self.threshold)
-        vals, idx = dense_to_sparse(act)
-        return SAECodes(vals, idx, pre)
-    # jumprelu
-    act = JumpReLUFn.apply(pre, self.log_threshold, float(self.bandwidth))
-    vals, idx = dense_to_sparse(act)
+    keep = pre > (self.threshold if c.sparsity == 'batchtopk' else self.log_threshold.exp())
+    vals, idx = dense_to_sparse(F.relu(pre) * keep)
     return SAECodes(vals, idx, pre)
 
 # %% ../nbs/04_sae.ipynb
@@ -424,67 +395,13 @@ def decode(self:SAE, codes, bias:bool=True):
 
 # %% ../nbs/04_sae.ipynb
 @patch
-def dead_mask(self:SAE):
-    "Boolean (n_features,) mask of features dead by the step counter."
-    return self.steps_since_fired >= self.config.dead_steps
-
-@patch
-@torch.no_grad()
-def _update_dead_counters(self:SAE, values, indices):
-    fired = torch.zeros(self.n_features, dtype=torch.bool, device=indices.device)
-    fired[indices[values > 0]] = True
-    self.steps_since_fired += 1
-    self.steps_since_fired[fired] = 0
-
-@patch
-def aux_loss(self:SAE, pre, residual, dead):
-    "Aux-k loss: dead features' top pre-activations reconstruct the (detached) residual, without b_dec."
-    n_dead = int(dead.sum())
-    k_aux = min(self.config.aux_k, n_dead)
-    if k_aux == 0: return pre.new_zeros(())
-    masked = pre.masked_fill(~dead, float('-inf'))
-    vals, idx = masked.topk(k_aux, dim=1)
-    recon = self._decode_sparse(F.relu(vals), idx).reshape_as(residual)
-    return (recon - residual).pow(2).mean()
-
-# %% ../nbs/04_sae.ipynb
-@patch
-def forward(self:SAE, S, update_state:bool|None=None, check:bool=True):
-    "Encode, decode and score states S (B, d_k, d_v); `update_state` (default: training mode) updates dead counters and thresholds."
-    c = self.config
-    S = self._check_states(S, check)  # before anything, so a NaN state never reaches the dead counters
-    update = self.training if update_state is None else update_state
-    pre = self._pre_acts(S.reshape(S.shape[0], -1), self._encoder_shift()) + self.b_enc
-    codes = self._sparsify(pre, update=update)
+def forward(self:SAE, S, check:bool=True) -> SAEOutput:
+    "Encode, decode and score states S (B, d_k, d_v); NaN/Inf states raise unless `check=False`."
+    codes = self.encode(S, check)
     recon = self.decode(codes)
-    err = recon - S
-    mse = err.pow(2).mean()
-    with torch.no_grad():
-        sq = S.pow(2).sum()
-        nmse = mse * S.numel() / sq.clamp_min(1e-30)
-        # per-dimension variance: sum (S - mean_b S)^2 = sum S^2 - B sum mean^2 (one pass over S for both metrics)
-        fvu = mse * S.numel() / (sq - S.shape[0] * S.mean(0).pow(2).sum()).clamp_min(1e-30)
-        l0 = (codes.values > 0).sum(1).float().mean()
-    if update: self._update_dead_counters(codes.values, codes.indices)
-    dead = self.dead_mask()
-    zero = pre.new_zeros(())
-    aux = self.aux_loss(pre, (S - recon).detach(), dead) if self.training and c.aux_weight > 0 and dead.any() else zero
-    sparsity = zero
-    if c.sparsity == 'jumprelu' and self.training:
-        sparsity = c.jump_l0_coef * StepFn.apply(pre, self.log_threshold, float(self.bandwidth)).sum(1).mean()
-    loss = mse + c.aux_weight * aux + sparsity
-    return SAEOutput(recon, codes.values, codes.indices, loss, mse, nmse, fvu, l0, aux, sparsity, int(dead.sum()))
+    return SAEOutput(recon, codes.values, codes.indices, *reconstruction_metrics(S.to(recon.dtype), recon, codes.values))
 
 # %% ../nbs/04_sae.ipynb
-@patch
-def set_progress(self:SAE, progress:float):
-    "Training-schedule hook (fraction of training done): anneals the JumpReLU bandwidth."
-    c = self.config
-    if c.sparsity == 'jumprelu':
-        p = min(max(progress, 0.0), 1.0)
-        h = c.jump_bandwidth_final + 0.5 * (c.jump_bandwidth - c.jump_bandwidth_final) * (1 + math.cos(math.pi * p))
-        self.bandwidth.fill_(h)
-
 @patch
 @torch.no_grad()
 def init_from_data(self:SAE, S):
@@ -515,37 +432,6 @@ def _alive_norm(weight, alive):
     if not alive.any(): return weight.new_tensor(1.0)
     return weight[alive].flatten(1).norm(dim=1).mean()
 
-def reset_adam_moments(optimizer, params, idx):
-    "Zero Adam's moment estimates of rows `idx` (dim 0) of each parameter in `params`."
-    if optimizer is None: return
-    for p in params:
-        st = optimizer.state.get(p, {})
-        for key in ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'):
-            if key in st and torch.is_tensor(st[key]) and st[key].ndim: st[key][idx] = 0
-
-# %% ../nbs/04_sae.ipynb
-@patch
-@torch.no_grad()
-def resample_dead(self:SAE, S, optimizer=None, generator=None):
-    "Re-initialise dead features from high-error states of batch S; return their ids."
-    dead = self.dead_mask()
-    dead_idx = dead.nonzero().squeeze(1)
-    if dead_idx.numel() == 0: return dead_idx
-    S = self._check_states(S)
-    resid = S - self.decode(self.encode(S))
-    err = resid.pow(2).flatten(1).sum(1)
-    total = err.sum()
-    probs = err / total if torch.isfinite(total) and total > 0 else torch.full_like(err, 1.0 / len(err))
-    pick = torch.multinomial(probs, dead_idx.numel(), replacement=True, generator=generator)
-    touched = list(self._reinit_features(dead_idx, resid[pick], ~dead, generator))
-    self.b_enc[dead_idx] = 0; touched.append(self.b_enc)
-    if self.config.sparsity == 'jumprelu':
-        alive = ~dead
-        self.log_threshold[dead_idx] = self.log_threshold[alive].mean() if alive.any() else math.log(self.config.jump_theta0)
-        touched.append(self.log_threshold)
-    self.steps_since_fired[dead_idx] = 0
-    reset_adam_moments(optimizer, touched, dead_idx)
-    return dead_idx
 
 # %% ../nbs/04_sae.ipynb
 class _FactoredDecoder:
@@ -603,8 +489,8 @@ class _DenseEncoder:
         w = self.atoms().detach().reshape(c.n_features, -1).clone() if c.init_encoder_from_decoder else self._randn_unit(gen, c.n_features, c.d)
         self.enc_weight = nn.Parameter(w)
     def _pre_acts(self, x_flat, b_shift): return _dense_pre_acts(x_flat, self.enc_weight, b_shift)
-    def _reinit_encoder(self, idx, residuals, atoms_new, alive):
-        scale = self.config.resample_scale * _alive_norm(self.enc_weight, alive)
+    def _reinit_encoder(self, idx, residuals, atoms_new, alive, scale):
+        scale = scale * _alive_norm(self.enc_weight, alive)
         self.enc_weight[idx] = (F.normalize(atoms_new.flatten(1), dim=1) * scale).to(self.enc_weight)
         return [self.enc_weight]
 
@@ -623,10 +509,9 @@ class _BilinearEncoder:
         self.enc_value_factors = nn.Parameter(vf.contiguous())
     def _pre_acts(self, x_flat, b_shift):
         return _bilinear_pre_acts(x_flat, self.enc_key_factors, self.enc_value_factors, b_shift)
-    def _reinit_encoder(self, idx, residuals, atoms_new, alive):
-        c = self.config
-        kf, vf = _svd_factors(residuals, c.rank)
-        ks = c.resample_scale * _alive_norm(self.enc_key_factors, alive)
+    def _reinit_encoder(self, idx, residuals, atoms_new, alive, scale):
+        kf, vf = _svd_factors(residuals, self.config.rank)
+        ks = scale * _alive_norm(self.enc_key_factors, alive)
         vs = _alive_norm(self.enc_value_factors, alive)
         self.enc_key_factors[idx] = (kf / kf.flatten(1).norm(dim=1)[:, None, None] * ks).to(self.enc_key_factors)
         self.enc_value_factors[idx] = (vf / vf.flatten(1).norm(dim=1)[:, None, None] * vs).to(self.enc_value_factors)
@@ -636,9 +521,10 @@ class _BilinearEncoder:
 class _SeparateEncoder:
     "Variants with their own encoder: initialise and resample the decoder, then the encoder from it."
     def _init_params(self, gen): self._init_decoder(gen); self._init_encoder(gen)
-    def _reinit_features(self, idx, residuals, alive, gen=None):
-        touched = list(self._reinit_decoder(idx, residuals, gen)[2])
-        return touched + self._reinit_encoder(idx, residuals, self.atoms(idx), alive)
+    @torch.no_grad()
+    def reinit_features(self, idx, residuals, alive, generator=None, scale:float=0.2):
+        touched = list(self._reinit_decoder(idx, residuals, generator)[2])
+        return touched + self._reinit_encoder(idx, residuals, self.atoms(idx), alive, scale)
 
 # %% ../nbs/04_sae.ipynb
 def register_sae(config_cls):
@@ -672,8 +558,9 @@ class TiedWriteSAE(_FactoredDecoder, SAE):
     def _init_params(self, gen): self._init_decoder(gen)
     def _pre_acts(self, x_flat, b_shift):
         return _bilinear_pre_acts(x_flat, self.key_factors, self.value_factors, b_shift)
-    def _reinit_features(self, idx, residuals, alive, gen=None):
-        return list(self._reinit_decoder(idx, residuals, gen)[2])
+    @torch.no_grad()
+    def reinit_features(self, idx, residuals, alive, generator=None, scale:float=0.2):
+        return list(self._reinit_decoder(idx, residuals, generator)[2])
 
 def build_sae(config) -> SAE:
     "Build the SAE module of a config (a registered config instance or its dict)."
@@ -758,6 +645,8 @@ def load_state_checked(sae:SAE, state:dict, source:str=''):
     return sae
 
 # %% ../nbs/04_sae.ipynb
+TRAINER_BUFFERS = ('steps_since_fired', 'threshold_updates', 'bandwidth')  # tensors of writesae 0.1 checkpoints that are the trainer's now
+
 def load_sae(path_or_id, revision:str|None=None, map_location='cpu') -> SAE:
     "Load an SAE saved by `save_pretrained` from a directory or a hub id."
     d = _resolve_dir(path_or_id, revision)
@@ -778,6 +667,7 @@ def load_sae(path_or_id, revision:str|None=None, map_location='cpu') -> SAE:
     except (json.JSONDecodeError, AttributeError): wstamp = None
     if stamp and wstamp and stamp != wstamp:
         raise ValueError(f"{d} is a mixed checkpoint: {CONFIG_NAME} was saved with weights {stamp}, {WEIGHTS_NAME} holds weights {wstamp}")
+    for k in TRAINER_BUFFERS: state.pop(k, None)  # writesae 0.1 saved the trainer's counters with the weights
     return load_state_checked(build_sae(config), state, str(w_path))
 
 def load_meta(path_or_id, revision:str|None=None) -> dict:
@@ -812,7 +702,6 @@ def legacy_to_canonical(sd:dict, sae_type:str|None=None):
     if 'b_enc' in sd: out['b_enc'] = sd['b_enc']
     if 'encoder.weight' in sd: out['enc_weight'], out['b_enc'] = sd['encoder.weight'], sd['encoder.bias']
     if 'log_threshold' in sd: out['log_threshold'] = sd['log_threshold']
-    if 'steps_since_active' in sd: out['steps_since_fired'] = sd['steps_since_active']
     if 'bias' in sd: out['b_dec'] = sd['bias']
     ref = out.get('key_factors', out.get('enc_key_factors'))
     if ref is not None:
@@ -841,7 +730,6 @@ def load_legacy_checkpoint(path, d_k:int|None=None, d_v:int|None=None, **overrid
         if d_k is None or d_v is None: raise ValueError(f"{path}: flat checkpoints store no matrix shape: pass d_k and d_v")
         sd = dict(sd, bias=sd['decoder.bias'].reshape(d_k, d_v))
     variant, state, dk, dv, n_f, r = legacy_to_canonical(sd, sae_type)
-    state.setdefault('steps_since_fired', torch.zeros(n_f, dtype=torch.long))
     kw = dict(d_k=dk, d_v=dv, n_features=n_f, rank=r, k=int(cfg.get('k', 32)), encoder_input='raw')
     if sae_type == 'bilinear_jumprelu' or 'log_threshold' in state:
         kw['sparsity'] = 'jumprelu'
@@ -850,12 +738,12 @@ def load_legacy_checkpoint(path, d_k:int|None=None, d_v:int|None=None, **overrid
     sae = build_sae(config)
     own = sae.state_dict()
     for k in own:  # buffers the public code does not have
-        if k not in state and k in ('bandwidth', 'threshold', 'threshold_updates'): state[k] = own[k]
+        if k not in state and k == 'threshold': state[k] = own[k]
     return load_state_checked(sae, state, str(path))
 
 # %% ../nbs/04_sae.ipynb
 @patch
 def sparsify(self:SAE, pre:Tensor) -> SAECodes:
-    "Sparse codes (SAECodes) of pre-activations (B, n_features) by this SAE's rule, without touching its training state."
+    "Sparse codes (SAECodes) of pre-activations (B, n_features) by this SAE's rule."
     if pre.ndim != 2 or pre.shape[1] != self.n_features: raise ValueError(f"pre-activations have shape {tuple(pre.shape)}; this SAE expects (B, {self.n_features})")
     return self._sparsify(pre)

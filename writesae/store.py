@@ -14,7 +14,8 @@ from fastcore.basics import patch
 import writesae
 from .hosts import Cell, as_cell, host_for
 from .files import atomic_file, TMP_TAG
-from .sae import SAEOutput
+from .sae import reconstruction_metrics
+from .train import TrainingState, TrainOutput
 
 # %% auto 0
 __all__ = ['RECURRENCES', 'STORE_FORMAT', 'MODES', 'STORE_DTYPES', 'Recurrence', 'GatedDeltaRule', 'Mamba2Rule', 'recurrence_for',
@@ -851,9 +852,9 @@ def exact_pre_acts(sae, S:Tensor, idx:Tensor) -> Tensor:
     return (sv * kf).sum(-1).view(B, m, r).sum(-1) + sae.b_enc[idx]
 
 # %% ../nbs/08_store.ipynb
-def _batchtopk_codes(sae, S, approx, update):
+def _batchtopk_codes(ts, S, approx, update):
     "Codes (values, indices) of BatchTopK from the recurrent pre-activations `approx`, with the threshold update."
-    c = sae.config
+    sae = ts.sae; c = sae.config
     B, n_f = approx.shape
     ki = F.relu(approx).reshape(-1).topk(min(c.k * B, B * n_f)).indices
     sel = torch.zeros(B * n_f, dtype=torch.bool, device=S.device); sel[ki] = True; sel = sel.view(B, n_f)
@@ -864,20 +865,16 @@ def _batchtopk_codes(sae, S, approx, update):
     if update:
         with torch.no_grad():
             pos = act[sel][act[sel] > 0]
-            if pos.numel():
-                low = pos.min()
-                if int(sae.threshold_updates) == 0: sae.threshold.copy_(low)
-                else: sae.threshold.mul_(c.threshold_momentum).add_((1 - c.threshold_momentum) * low)
-                sae.threshold_updates += 1
+            if pos.numel(): ts.update_threshold(pos.min())
     m2 = int((act != 0).sum(1).max())
     vals, idx = act.topk(m2, dim=1)
     return vals, idx
 
-def _recurrent_aux(sae, S, approx, recon, dead):
+def _recurrent_aux(ts, S, approx, recon, dead):
     "The aux loss: the top dead features (by the recurrent pre-activations) reconstruct the residual."
-    c = sae.config
+    sae, c = ts.sae, ts.config
     aux = S.new_zeros(())
-    if sae.training and c.aux_weight > 0 and dead.any():
+    if c.aux_weight > 0 and dead.any():
         k_aux = min(c.aux_k, int(dead.sum()))
         if k_aux:
             aidx = approx.masked_fill(~dead, float('-inf')).topk(k_aux, dim=1).indices
@@ -886,30 +883,23 @@ def _recurrent_aux(sae, S, approx, recon, dead):
     return aux
 
 # %% ../nbs/08_store.ipynb
-def recurrent_forward(sae, seg:Segments, update_state:bool|None=None):
-    "`sae(seg.flat())` computed with the recurrent encoding: the same SAEOutput (loss, codes, metrics, dead counters) and the same gradients."
-    c = sae.config
+def recurrent_forward(ts:TrainingState, seg:Segments, update:bool=True) -> TrainOutput:
+    "`ts(seg.flat())` computed with the recurrent encoding: the same TrainOutput (loss, codes, metrics, dead counters) and the same gradients."
+    if not isinstance(ts, TrainingState): raise TypeError(f"recurrent_forward takes a TrainingState (TrainingState(sae, TrainConfig(...))), got {type(ts).__name__}")
+    sae = ts.sae; c = sae.config
+    check_recurrent_sae(sae)
     S = sae._check_states(seg.flat(), check=False)
-    update = sae.training if update_state is None else update_state
     approx = segment_pre_acts(sae, seg)  # selection only: no gradient, no formed templates
-    B, n_f = approx.shape
     if c.sparsity == 'topk':
-        idx = approx.topk(min(c.k, n_f), dim=1).indices
+        idx = approx.topk(min(c.k, approx.shape[1]), dim=1).indices
         vals = F.relu(exact_pre_acts(sae, S, idx))
-    elif c.sparsity == 'batchtopk' and sae.training: vals, idx = _batchtopk_codes(sae, S, approx, update)
-    else: check_recurrent_sae(sae); raise ValueError("recurrent training runs in training mode")
+    else: vals, idx = _batchtopk_codes(ts, S, approx, update)
     recon = sae._decode_sparse(vals, idx).reshape(-1, sae.d_k, sae.d_v) + sae.b_dec
-    mse = (recon - S).pow(2).mean()
-    with torch.no_grad():
-        sq = S.pow(2).sum()
-        nmse = mse * S.numel() / sq.clamp_min(1e-30)
-        fvu = mse * S.numel() / (sq - S.shape[0] * S.mean(0).pow(2).sum()).clamp_min(1e-30)
-        l0 = (vals > 0).sum(1).float().mean()
-    if update: sae._update_dead_counters(vals, idx)
-    dead = sae.dead_mask()
-    aux = _recurrent_aux(sae, S, approx, recon, dead)
-    zero = S.new_zeros(())
-    return SAEOutput(recon, vals, idx, mse + c.aux_weight * aux, mse, nmse, fvu, l0, aux, zero, int(dead.sum()))
+    metrics = reconstruction_metrics(S, recon, vals)
+    if update: ts.update_dead(vals, idx)
+    dead = ts.dead_mask()
+    aux = _recurrent_aux(ts, S, approx, recon, dead)
+    return TrainOutput(recon, vals, idx, metrics[0] + ts.config.aux_weight * aux, *metrics, aux, S.new_zeros(()), int(dead.sum()))
 
 # %% ../nbs/08_store.ipynb
 def parse_cells(spec, # 'all', 'L' (every head of layer L), 'L,H', several separated by ';' or spaces; or a list of these

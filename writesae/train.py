@@ -15,14 +15,17 @@ from torch import Tensor
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 
-from .sae import SAE, SAEConfig, build_sae, load_sae, load_meta
+import torch.nn.functional as F
+from .sae import (SAE, SAEConfig, SAECodes, build_sae, load_sae, load_meta, dense_to_sparse, reconstruction_metrics,
+                          JumpReLUFn, StepFn, TRAINER_KEYS)
 from .files import (OutputDir, check_output_dir, read_marker, remove_leftovers, safetensors_bytes, tensors_digest,
                             write_text, dumps, MARKER)
 
 # %% auto 0
-__all__ = ['TRAINER_STATE', 'TRAIN_ENTRIES', 'TrainConfig', 'lr_at', 'split_by_passage', 'evaluate', 'TrainResult',
-           'make_optimizer', 'trainer_state_bytes', 'load_trainer_state', 'NonFiniteError', 'run_progress',
-           'check_train_out', 'DataParallel', 'train_sae', 'planted_states', 'recovery']
+__all__ = ['TRAINER_STATE', 'TRAIN_ENTRIES', 'TrainConfig', 'lr_at', 'split_by_passage', 'evaluate', 'TrainOutput',
+           'TrainingState', 'reset_adam_moments', 'TrainResult', 'make_optimizer', 'trainer_state_bytes',
+           'load_trainer_state', 'NonFiniteError', 'run_progress', 'check_train_out', 'DataParallel', 'train_sae',
+           'planted_states', 'recovery']
 
 # %% ../nbs/05_train.ipynb
 @dataclass
@@ -51,6 +54,14 @@ class TrainConfig:
     progress:bool=True # tqdm progress bar
     ddp:bool=False # under torch.distributed: this rank's data is its share of every batch; gradients are averaged, rank 0 writes (a no-op in one process)
     recurrent:bool=False # train on `Segments` batches (StoreBatches(..., segment_len=L)) with the recurrent encoding (WriteSAE-type, TopK / BatchTopK)
+    aux_k:int=256 # dead features used by the aux loss (clamped to the number of dead ones)
+    aux_weight:float=1e-2 # aux loss weight (paper 1e-2; public code 1.0)
+    dead_steps:int=100 # a feature is dead once it has not fired for this many training steps
+    threshold_momentum:float=0.99 # BatchTopK: EMA momentum of the threshold the SAE keeps for inference
+    jump_l0_coef:float=1e-5 # JumpReLU L0 penalty weight lambda
+    jump_bandwidth:float=1e-3 # JumpReLU straight-through bandwidth at the start of training
+    jump_bandwidth_final:float=1e-5 # JumpReLU bandwidth at the end (cosine annealed)
+    resample_scale:float=0.2 # resampled encoder rows = direction x this x mean alive encoder norm
 
     def __post_init__(self):
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not math.isfinite(self.lr) or self.lr <= 0:
@@ -68,6 +79,14 @@ class TrainConfig:
         if self.renorm_every < 0: raise ValueError(f"renorm_every={self.renorm_every} must be >= 0")
         if not 0 <= self.val_fraction < 1: raise ValueError(f"val_fraction={self.val_fraction} out of range [0, 1)")
         if not 0 <= self.lr_min <= self.lr: raise ValueError(f"need 0 <= lr_min ({self.lr_min}) <= lr ({self.lr})")
+        for name, lo in (('aux_k', 0), ('dead_steps', 1)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < lo: raise ValueError(f"{name}={v!r} must be an int >= {lo}")
+        if not 0 <= self.threshold_momentum < 1: raise ValueError(f"threshold_momentum={self.threshold_momentum} out of range [0, 1)")
+        for name in ('aux_weight', 'jump_l0_coef', 'resample_scale'):
+            if not getattr(self, name) >= 0: raise ValueError(f"{name}={getattr(self, name)} must be >= 0")
+        for name in ('jump_bandwidth', 'jump_bandwidth_final'):
+            if not getattr(self, name) > 0: raise ValueError(f"{name}={getattr(self, name)} must be > 0")
 
 # %% ../nbs/05_train.ipynb
 def lr_at(step:int, total:int, warmup:int, lr:float, lr_min:float):
@@ -159,7 +178,7 @@ def evaluate(sae:SAE, batches:Iterable) -> dict:
     fired = torch.zeros(sae.n_features, dtype=torch.bool)
     count = 0
     for x in batches:
-        out = sae(x, update_state=False)
+        out = sae(x)
         sse += (out.reconstruction - x).double().pow(2).sum().item()
         xd = x.double().flatten(1)
         s1 = xd.sum(0) if s1 is None else s1 + xd.sum(0)
@@ -175,14 +194,158 @@ def evaluate(sae:SAE, batches:Iterable) -> dict:
                 val_l0=l0 / count, val_dead_fraction=1 - fired.float().mean().item())
 
 # %% ../nbs/05_train.ipynb
+class TrainOutput(NamedTuple):
+    "One training forward: the SAE's output plus the losses and the dead count."
+    reconstruction: Tensor  # (B, d_k, d_v), includes b_dec
+    codes: Tensor  # (B, m) code values
+    indices: Tensor  # (B, m) feature ids
+    loss: Tensor  # mse + aux_weight * aux_loss + sparsity_loss
+    mse: Tensor
+    nmse: Tensor
+    fvu: Tensor
+    l0: Tensor
+    aux_loss: Tensor
+    sparsity_loss: Tensor
+    n_dead: int
+
+class TrainingState:
+    "What training adds to an SAE: dead-feature counters, the training sparsity rules, the aux loss and resampling."
+    def __init__(self, sae:SAE, config:TrainConfig|None=None, ddp=None):
+        self.sae, self.config, self.ddp = sae, config or TrainConfig(), ddp
+        self.steps_since_fired = torch.zeros(sae.n_features, dtype=torch.long, device=sae.b_enc.device)
+        self.bandwidth = self.config.jump_bandwidth  # JumpReLU straight-through bandwidth, set by `set_progress`
+    def __repr__(self):
+        return f"TrainingState({type(self.sae).__name__}, {int(self.dead_mask().sum())}/{self.sae.n_features} dead, dead_steps={self.config.dead_steps})"
+    def state_dict(self) -> dict: return dict(steps_since_fired=self.steps_since_fired.detach().cpu().clone())
+    def load_state_dict(self, d:dict):
+        t = d['steps_since_fired']
+        if tuple(t.shape) != (self.sae.n_features,): raise ValueError(f"steps_since_fired has shape {tuple(t.shape)}, the SAE has {self.sae.n_features} features")
+        self.steps_since_fired.copy_(t)
+
+# %% ../nbs/05_train.ipynb
+@patch
+def dead_mask(self:TrainingState) -> Tensor:
+    "Boolean (n_features,) mask of features dead by the step counter."
+    return self.steps_since_fired >= self.config.dead_steps
+
+@patch
+@torch.no_grad()
+def update_dead(self:TrainingState, values:Tensor, indices:Tensor):
+    "Count one step: reset the counters of the features with a non-zero code in (values, indices), advance the others."
+    fired = torch.zeros(self.sae.n_features, dtype=torch.bool, device=indices.device)
+    fired[indices[values > 0]] = True
+    if self.ddp is not None and self.ddp.shared: fired = self.ddp.any_fired(fired)
+    self.steps_since_fired += 1
+    self.steps_since_fired[fired] = 0
+
+# %% ../nbs/05_train.ipynb
+@patch
+@torch.no_grad()
+def update_threshold(self:TrainingState, low:Tensor):
+    "Move the SAE's BatchTopK threshold towards `low`, the smallest kept positive activation of a batch (the first update copies it)."
+    t, m = self.sae.threshold, self.config.threshold_momentum
+    if not t > 0: t.copy_(low)  # 0: none learned yet (a learned threshold is a positive activation)
+    else: t.mul_(m).add_((1 - m) * low)
+
+@patch
+def codes(self:TrainingState, pre:Tensor, update:bool=True) -> SAECodes:
+    "Training codes of pre-activations (B, n_features); `update` moves the BatchTopK threshold."
+    c = self.sae.config
+    if c.sparsity == 'topk': return self.sae._sparsify(pre)
+    if c.sparsity == 'jumprelu': return SAECodes(*dense_to_sparse(JumpReLUFn.apply(pre, self.sae.log_threshold, self.bandwidth)), pre)
+    if self.ddp is not None and self.ddp.shared: act, low = self.ddp.batchtopk(pre, c.k)
+    else:
+        flat = F.relu(pre).reshape(-1)
+        kv, ki = flat.topk(min(c.k * pre.shape[0], flat.numel()))
+        act = torch.zeros_like(flat).scatter(0, ki, kv).view_as(pre)
+        pos = kv.detach()[kv > 0]
+        low = pos.min() if pos.numel() else pos.new_tensor(float('inf'))
+    if update and torch.isfinite(low): self.update_threshold(low)
+    return SAECodes(*dense_to_sparse(act), pre)
+
+# %% ../nbs/05_train.ipynb
+@patch
+def aux_loss(self:TrainingState, pre:Tensor, residual:Tensor, dead:Tensor) -> Tensor:
+    "Aux-k loss: the dead features' top pre-activations reconstruct the (detached) residual, without b_dec."
+    k_aux = min(self.config.aux_k, int(dead.sum()))
+    if k_aux == 0 or self.config.aux_weight == 0: return pre.new_zeros(())
+    vals, idx = pre.masked_fill(~dead, float('-inf')).topk(k_aux, dim=1)
+    recon = self.sae._decode_sparse(F.relu(vals), idx).reshape_as(residual)
+    return (recon - residual).pow(2).mean()
+
+@patch
+def sparsity_loss(self:TrainingState, pre:Tensor) -> Tensor:
+    "JumpReLU's L0 penalty lambda mean_b sum_i H(z - theta) (its gradient reaches only the thresholds); 0 for the other rules."
+    if self.sae.config.sparsity != 'jumprelu' or self.config.jump_l0_coef == 0: return pre.new_zeros(())
+    return self.config.jump_l0_coef * StepFn.apply(pre, self.sae.log_threshold, self.bandwidth).sum(1).mean()
+
+# %% ../nbs/05_train.ipynb
+@patch
+def forward(self:TrainingState, S:Tensor, update:bool=True, check:bool=True) -> TrainOutput:
+    "Training forward of states S (B, d_k, d_v): codes by the training rules, the losses, and (with `update`) the counters and threshold."
+    sae = self.sae
+    pre = sae.pre_acts(S, check)
+    S = S.to(pre.dtype)
+    codes = self.codes(pre, update)
+    recon = sae.decode(codes)
+    metrics = reconstruction_metrics(S, recon, codes.values)
+    if update: self.update_dead(codes.values, codes.indices)
+    dead = self.dead_mask()
+    aux = self.aux_loss(pre, (S - recon).detach(), dead)
+    l0_loss = self.sparsity_loss(pre)
+    return TrainOutput(recon, codes.values, codes.indices, metrics[0] + self.config.aux_weight * aux + l0_loss, *metrics, aux, l0_loss, int(dead.sum()))
+
+TrainingState.__call__ = TrainingState.forward
+
+# %% ../nbs/05_train.ipynb
+def reset_adam_moments(optimizer, params, idx):
+    "Zero Adam's moment estimates of rows `idx` (dim 0) of each parameter in `params`."
+    if optimizer is None: return
+    for p in params:
+        st = optimizer.state.get(p, {})
+        for key in ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'):
+            if key in st and torch.is_tensor(st[key]) and st[key].ndim: st[key][idx] = 0
+
+@patch
+@torch.no_grad()
+def resample_dead(self:TrainingState, S:Tensor, optimizer=None, generator=None) -> Tensor:
+    "Re-initialise dead features from high-error states of batch S; return their ids."
+    sae, dead = self.sae, self.dead_mask()
+    dead_idx = dead.nonzero().squeeze(1)
+    if dead_idx.numel() == 0: return dead_idx
+    S = sae._check_states(S)
+    resid = S - sae.decode(sae.encode(S))
+    err = resid.pow(2).flatten(1).sum(1)
+    total = err.sum()
+    probs = err / total if torch.isfinite(total) and total > 0 else torch.full_like(err, 1.0 / len(err))
+    pick = torch.multinomial(probs, dead_idx.numel(), replacement=True, generator=generator)
+    touched = list(sae.reinit_features(dead_idx, resid[pick], ~dead, generator, self.config.resample_scale))
+    sae.b_enc[dead_idx] = 0; touched.append(sae.b_enc)
+    if sae.config.sparsity == 'jumprelu':
+        alive = ~dead
+        sae.log_threshold[dead_idx] = sae.log_threshold[alive].mean() if alive.any() else math.log(sae.config.jump_theta0)
+        touched.append(sae.log_threshold)
+    self.steps_since_fired[dead_idx] = 0
+    reset_adam_moments(optimizer, touched, dead_idx)
+    return dead_idx
+
+# %% ../nbs/05_train.ipynb
+@patch
+def set_progress(self:TrainingState, progress:float):
+    "Training-schedule hook (fraction of training done): anneals the JumpReLU bandwidth."
+    c, p = self.config, min(max(progress, 0.0), 1.0)
+    self.bandwidth = c.jump_bandwidth_final + 0.5 * (c.jump_bandwidth - c.jump_bandwidth_final) * (1 + math.cos(math.pi * p))
+
+# %% ../nbs/05_train.ipynb
 class TrainResult(NamedTuple):
     sae: SAE
     history: list  # one dict per logged step / validation
     best_val: float|None  # best validation MSE
     out_dir: Path|None
+    training: TrainingState|None = None  # the dead counters and schedule state at the end
 
 _RESUME_KEYS = ('lr', 'lr_min', 'warmup_steps', 'batch_size', 'epochs', 'steps', 'log_every', 'renorm_every',
-                'resample_every', 'seed', 'split_seed', 'val_fraction', 'shuffle', 'init_b_dec')
+                'resample_every', 'seed', 'split_seed', 'val_fraction', 'shuffle', 'init_b_dec') + TRAINER_KEYS
 
 def _resolve(cfg:TrainConfig, steps_per_epoch:int|None):
     "Resolved schedule: total steps, epochs, warmup, resampling cadence."
@@ -205,15 +368,16 @@ TRAINER_STATE = 'trainer_state.safetensors'
 _RNG_KEYS = ('epoch_gen_state', 'resample_gen')  # the trainer draws from these two only, never from torch's global generator
 
 def trainer_state_bytes(payload:dict, stamp:str) -> bytes:
-    "Serialise a trainer `payload` (optimizer state dict, generator states, counters, history) with the weights `stamp`."
+    "Serialise a trainer `payload` (optimizer state dict, generator states, dead counters, history) with the weights `stamp`."
     opt = payload['optimizer']
     tensors = {f'rng.{k}': payload[k] for k in _RNG_KEYS}
+    tensors.update({f'training.{k}': v for k, v in (payload.get('training_state') or {}).items()})
     scalars = {}
     for pid, st in opt['state'].items():
         for name, v in st.items():
             if torch.is_tensor(v): tensors[f'optimizer.{pid}.{name}'] = v
             else: scalars[f'{pid}.{name}'] = v
-    info = {k: v for k, v in payload.items() if k not in _RNG_KEYS + ('optimizer',)}
+    info = {k: v for k, v in payload.items() if k not in _RNG_KEYS + ('optimizer', 'training_state')}
     info.update(weights_sha256=stamp, optimizer=dict(param_groups=opt['param_groups'], scalars=scalars, state_ids=sorted(opt['state'])))
     return safetensors_bytes(tensors, {'writesae': dumps(info, sort_keys=True)})
 
@@ -232,7 +396,9 @@ def load_trainer_state(folder) -> dict:
     for k, v in tensors.items():
         if k.startswith('optimizer.'): _, pid, name = k.split('.', 2); state[int(pid)][name] = v
     for k, v in o['scalars'].items(): pid, name = k.split('.', 1); state[int(pid)][name] = v
-    return dict(info, optimizer=dict(state=state, param_groups=o['param_groups']), **{k: tensors[f'rng.{k}'] for k in _RNG_KEYS})
+    training = {k.split('.', 1)[1]: v for k, v in tensors.items() if k.startswith('training.')}
+    return dict(info, optimizer=dict(state=state, param_groups=o['param_groups']), training_state=training or None,
+                **{k: tensors[f'rng.{k}'] for k in _RNG_KEYS})
 
 def _save_state(sae, d, meta, payload):
     stamp = tensors_digest(sae.weights())
@@ -308,10 +474,8 @@ class DataParallel:
         self.rank, self.world, self.shared = dist.get_rank(), dist.get_world_size(), True
         with torch.no_grad():
             for t in list(sae.parameters()) + list(sae.buffers()): dist.broadcast(t.data, 0)  # every rank starts from rank 0's weights
-        sae._update_dead_counters = self._update_dead_counters  # instance overrides of the SAE's own methods, removed by `close`
-        if sae.config.sparsity == 'batchtopk': sae._sparsify = self._sparsify
     def same_data(self):
-        "A context in which every rank works on the same (whole) batch, e.g. resampling: the SAE's own single-process rules apply."
+        "A context in which every rank works on the same (whole) batch, e.g. resampling: the single-process rules apply."
         from contextlib import contextmanager
         @contextmanager
         def ctx():
@@ -319,8 +483,6 @@ class DataParallel:
             try: yield
             finally: self.shared = True
         return ctx()
-    def close(self):
-        for n in ('_update_dead_counters', '_sparsify'): self.sae.__dict__.pop(n, None)
 
 # %% ../nbs/05_train.ipynb
 @patch
@@ -360,43 +522,29 @@ def average_gradients(self:DataParallel, n:int, total:int):
 # %% ../nbs/05_train.ipynb
 @patch
 @torch.no_grad()
-def _update_dead_counters(self:DataParallel, values, indices):
-    "A feature fired if it fired on any rank: the fired masks are all-reduced (max) before the counters move."
-    sae = self.sae
-    if not self.shared: return type(sae)._update_dead_counters(sae, values, indices)
-    fired = torch.zeros(sae.n_features, dtype=torch.int32, device=indices.device)
-    fired[indices[values > 0]] = 1
-    self.dist.all_reduce(fired, op=self.dist.ReduceOp.MAX)
-    sae.steps_since_fired += 1
-    sae.steps_since_fired[fired.bool()] = 0
+def any_fired(self:DataParallel, fired:Tensor) -> Tensor:
+    "The (n_features,) mask of features that fired on any rank: this rank's mask `fired`, all-reduced with max."
+    t = fired.to(torch.int32)
+    self.dist.all_reduce(t, op=self.dist.ReduceOp.MAX)
+    return t.bool()
 
 # %% ../nbs/05_train.ipynb
 @patch
-def _sparsify(self:DataParallel, pre, update=False):
-    "BatchTopK over the whole batch: the k B-th largest activation of all ranks is the cut; the threshold EMA sees the global minimum."
-    sae, c = self.sae, self.sae.config
-    if not sae.training or not self.shared: return type(sae)._sparsify(sae, pre, update)
+def batchtopk(self:DataParallel, pre:Tensor, k:int):
+    "BatchTopK over the whole batch: (this rank's kept activations, the smallest kept positive activation of all ranks, inf if none)."
     B = self.total(pre.shape[0])
-    flat = torch.nn.functional.relu(pre).reshape(-1)
-    K = min(c.k * B, B * pre.shape[1])
+    flat = F.relu(pre).reshape(-1)
+    K = min(k * B, B * pre.shape[1])
     top = flat.detach().topk(min(K, flat.numel())).values
     parts = [top.new_empty(K) for _ in range(self.world)]
     self.dist.all_gather(parts, torch.cat([top, top.new_full((K - len(top),), -float('inf'))]))
     cut = torch.cat(parts).topk(K).values[-1]
     keep = flat.detach() >= cut
-    act = (flat * keep).view_as(pre)
-    if update:
-        with torch.no_grad():
-            pos = flat.detach()[keep & (flat.detach() > 0)]
-            low = (pos.min() if pos.numel() else pos.new_tensor(float('inf'))).reshape(1).clone()
-            self.dist.all_reduce(low, op=self.dist.ReduceOp.MIN)
-            if torch.isfinite(low).all():
-                if int(sae.threshold_updates) == 0: sae.threshold.copy_(low[0])
-                else: sae.threshold.mul_(c.threshold_momentum).add_((1 - c.threshold_momentum) * low[0])
-                sae.threshold_updates += 1
-    from writesae.sae import SAECodes, dense_to_sparse
-    vals, idx = dense_to_sparse(act)
-    return SAECodes(vals, idx, pre)
+    with torch.no_grad():
+        pos = flat.detach()[keep & (flat.detach() > 0)]
+        low = (pos.min() if pos.numel() else pos.new_tensor(float('inf'))).reshape(1).clone()
+        self.dist.all_reduce(low, op=self.dist.ReduceOp.MIN)
+    return (flat * keep).view_as(pre), low[0]
 
 # %% ../nbs/05_train.ipynb
 def _data_parallel(cfg, sae):
@@ -470,13 +618,14 @@ def _train_setup(r, sae, data, cfg, resume):
 
 # %% ../nbs/05_train.ipynb
 def _train_state(r, sae, data, cfg, resume):
-    "The optimizer, the two generators and the counters: fresh (with the decoder-bias init), or as `last/` saved them."
+    "The optimizer, the two generators, the training state and the counters: fresh (with the decoder-bias init), or as `last/` saved them."
     r.opt = make_optimizer(sae, cfg.lr)
     r.data_gen = torch.Generator().manual_seed(cfg.seed)
     r.resample_gen = torch.Generator().manual_seed(cfg.seed + 1)
     r.step, r.epoch, r.batch_in_epoch, r.best_val, r.history = 0, 0, 0, None, []
     r.acc, r.n_acc = {}, 0  # running sums of the metrics since the last log
     r.epoch_gen_state = r.data_gen.get_state()
+    r.ts = TrainingState(sae, cfg, r.ddp)
     if resume: _resume_state(r, sae, cfg)
     elif cfg.init_b_dec and sae.config.center != 'none':
         sae.init_from_data(r.X[r.tr_idx[:65536]] if _is_in_memory(data) else r.full(r.first))
@@ -490,6 +639,8 @@ def _resume_state(r, sae, cfg):
     stamp = load_meta(out / 'last').get('weights_sha256')
     if st.get('weights_sha256') and stamp and st['weights_sha256'] != stamp:
         raise ValueError(f"{out / 'last'} is a mixed checkpoint: the trainer state was saved with weights {st['weights_sha256']}, the weights are {stamp}")
+    if st.get('training_state') is None:  # writesae 0.1 kept the dead counters with the weights and the settings with the SAE's
+        raise ValueError(f"{out / 'last'} was saved by writesae 0.1, which kept the trainer's state with the SAE; finish the run with writesae 0.1, or start over (--force)")
     saved_cfg = {k: st['train_config'].get(k) for k in _RESUME_KEYS}
     now_cfg = {k: getattr(cfg, k) for k in _RESUME_KEYS}
     if saved_cfg != now_cfg:
@@ -506,6 +657,7 @@ def _resume_state(r, sae, cfg):
     r.epoch_gen_state = st['epoch_gen_state']
     r.resample_gen.set_state(st['resample_gen'])
     r.acc, r.n_acc = dict(st['log_acc']), st['log_n']
+    r.ts.load_state_dict(st['training_state'])
 
 # %% ../nbs/05_train.ipynb
 def _open_log(r, sae, cfg, resume):
@@ -531,7 +683,7 @@ def _payload(r, cfg):
                 epoch_gen_state=r.epoch_gen_state, resample_gen=r.resample_gen.get_state(),
                 best_val=r.best_val, history=r.history,
                 train_config={k: v for k, v in asdict(cfg).items() if k != 'out_dir'},  # the folder is where the file is
-                log_acc=dict(r.acc), log_n=r.n_acc, total_steps=r.T)
+                log_acc=dict(r.acc), log_n=r.n_acc, total_steps=r.T, training_state=r.ts.state_dict())
 
 def _save_resume(r, sae, cfg):
     "Write `out_dir/last` (weights and trainer state, one atomic folder), after checking every weight is finite."
@@ -545,11 +697,11 @@ def _train_step(r, sae, cfg, xb, i):
     ddp, T, step = r.ddp, r.T, r.step
     lr = lr_at(step, T, r.sched['warmup_steps'], cfg.lr, cfg.lr_min)
     for g in r.opt.param_groups: g['lr'] = lr
-    sae.set_progress(step / T)
+    r.ts.set_progress(step / T)
     if cfg.recurrent:
         from writesae.store import recurrent_forward
-        o = recurrent_forward(sae, xb)  # the same output and gradients as sae(xb.flat()), without n_f bilinear forms per state
-    else: o = sae(_flat(xb), check=False)  # batches were checked when they were read
+        o = recurrent_forward(r.ts, xb)  # the same output and gradients as r.ts(xb.flat()), without n_f bilinear forms per state
+    else: o = r.ts(_flat(xb), check=False)  # batches were checked when they were read
     n_here = _flat(xb).shape[0]
     n_all = ddp.total(n_here) if ddp is not None else n_here
     lv = o.loss.item() if ddp is None else ddp.weighted_mean([o.loss.item()], n_here, n_all)[0]
@@ -562,7 +714,7 @@ def _train_step(r, sae, cfg, xb, i):
     if cfg.renorm_every and step % cfg.renorm_every == 0: sae.normalize_decoder()
     if r.sched['resample_every'] and step % r.sched['resample_every'] == 0 and step < T:
         with (ddp.same_data() if ddp is not None else contextlib.nullcontext()):  # the whole batch, the same on every rank
-            sae.resample_dead(r.full(xb), optimizer=r.opt, generator=r.resample_gen)
+            r.ts.resample_dead(r.full(xb), optimizer=r.opt, generator=r.resample_gen)
     return o, lr, n_here, n_all
 
 # %% ../nbs/05_train.ipynb
@@ -623,8 +775,8 @@ def _finish(r, sae, cfg, stopped) -> TrainResult:
         _check_finite_weights(sae, r.step, r.out / 'final', r.saved_step)
         sae.save_pretrained(r.out / 'final', meta=dict(r.meta or {}, step=r.step, best_val_mse=r.best_val))
     if r.run is not None: r.run.finish()
-    if r.ddp is not None: r.ddp.close(); r.ddp.dist.barrier()  # rank 0 has written everything before any rank goes on (e.g. to resume)
-    return TrainResult(sae, r.history, r.best_val, r.out)
+    if r.ddp is not None: r.ddp.dist.barrier()  # rank 0 has written everything before any rank goes on (e.g. to resume)
+    return TrainResult(sae, r.history, r.best_val, r.out, r.ts)
 
 # %% ../nbs/05_train.ipynb
 def train_sae(sae_or_config, data, passage_ids=None, config:TrainConfig|None=None, resume:bool=False,
