@@ -887,13 +887,13 @@ def recurrent_forward(ts:TrainingState, seg:Segments, update:bool=True) -> Train
     "`ts(seg.flat())` computed with the recurrent encoding: the same TrainOutput (loss, codes, metrics, dead counters) and the same gradients."
     if not isinstance(ts, TrainingState): raise TypeError(f"recurrent_forward takes a TrainingState (TrainingState(sae, TrainConfig(...))), got {type(ts).__name__}")
     sae = ts.sae; c = sae.config
-    check_recurrent_sae(sae)
     S = sae._check_states(seg.flat(), check=False)
     approx = segment_pre_acts(sae, seg)  # selection only: no gradient, no formed templates
     if c.sparsity == 'topk':
         idx = approx.topk(min(c.k, approx.shape[1]), dim=1).indices
         vals = F.relu(exact_pre_acts(sae, S, idx))
-    else: vals, idx = _batchtopk_codes(ts, S, approx, update)
+    elif c.sparsity == 'batchtopk': vals, idx = _batchtopk_codes(ts, S, approx, update)
+    else: check_recurrent_sae(sae)  # raises: the trainer checked this once, before the first step
     recon = sae._decode_sparse(vals, idx).reshape(-1, sae.d_k, sae.d_v) + sae.b_dec
     metrics = reconstruction_metrics(S, recon, vals)
     if update: ts.update_dead(vals, idx)
