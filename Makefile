@@ -40,7 +40,7 @@ outputs: $(STAMP)
 	$(PY) tools/run_notebooks.py
 
 pytest: $(STAMP)
-	$(BIN)/pytest -q tests
+	$(BIN)/pytest -q -n 2 --dist loadfile tests
 
 readme-check: $(STAMP)
 	$(PY) tools/make_readme.py --check

@@ -13,9 +13,9 @@ API = dict(
     # hosts: wrap a Hugging Face model, name a (layer, head) cell, capture or edit its writes
     host_for='hosts', Cell='hosts', Edit='hosts', Capture='hosts', tiny_host_model='hosts',
     # the dictionaries, their configs and checkpoints
-    WriteSAE='sae', WriteSAEConfig='sae', FlatSAE='sae', FlatSAEConfig='sae', MatrixSAE='sae', build_sae='sae', load_sae='sae',
+    WriteSAEConfig='config', FlatSAEConfig='config', WriteSAE='sae', FlatSAE='sae', MatrixSAE='sae', build_sae='sae', load_sae='sae',
     # training
-    TrainConfig='train', TrainingState='train', train_sae='train',
+    TrainConfig='config', TrainingState='train', train_sae='train',
     # the embedded demo hosts and their text
     DEMO_NAMES='zoo', load_demo='zoo', load_demo_sae='zoo', split_stream='zoo', eval_windows='zoo',
     # capture to memory or to an on-disk store

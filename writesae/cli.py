@@ -9,11 +9,13 @@ from pathlib import Path
 
 # torch, transformers and the model code load inside the commands, so `writesae --help` and a bad argument answer at once
 from . import __version__
+from .config import SAE_VARIANTS, DEFAULT_VARIANT, SAEConfig, TrainConfig, add_config_args, config_fields, given
 from .files import check_output_dir, check_output_file, remove_leftovers, save_safetensors, read_marker
 
 # %% auto 0
-__all__ = ['TOKENIZER_FILES', 'STATE_KEYS', 'check_device', 'load_host_model', 'save_states', 'is_states_file', 'load_states',
-           'resolve_sae_dir', 'sae_model_cell', 'load_sae_host', 'parser', 'run', 'main']
+__all__ = ['TOKENIZER_FILES', 'STATE_KEYS', 'SAE_OPTIONS', 'TRAIN_OPTIONS', 'check_device', 'load_host_model', 'save_states',
+           'is_states_file', 'load_states', 'resolve_sae_dir', 'sae_model_cell', 'load_sae_host', 'parser', 'run',
+           'main']
 
 # %% ../nbs/28_cli.ipynb
 def check_device(device:str, flag:str='--device') -> torch.device:
@@ -204,14 +206,27 @@ def _cmd_capture(a):
     return out
 
 # %% ../nbs/28_cli.ipynb
-_TRAIN_FLAGS = dict(variant='variant', n_features='n_features', k='k', rank='rank', sparsity='sparsity', seed='seed')
+def _train_settings(a) -> tuple:
+    "(variant, SAE config fields, TrainConfig fields) given on the command line; the training settings are checked now, before any work."
+    sae_kw, train_kw = given(a, SAE_OPTIONS + ('seed',)), given(a, TRAIN_OPTIONS + ('seed',))
+    TrainConfig(**train_kw)  # a bad value fails here with its name and range (torch-free)
+    return a.variant, sae_kw, train_kw
 
-def _saved_run(out):
-    "(SAE config dict, train config dict) of the resume state in `out/last`."
+def _saved_settings(out) -> tuple:
+    "(variant, SAE config fields, TrainConfig fields) of the resume state in `out/last`, for the options `writesae train` has."
     from writesae.sae import load_meta
     from writesae.train import load_trainer_state
-    rec = load_meta(out / 'last')
-    return rec, load_trainer_state(out / 'last')['train_config']
+    rec, tc = load_meta(out / 'last'), load_trainer_state(out / 'last')['train_config']
+    return rec['variant'], {k: rec[k] for k in SAE_OPTIONS + ('seed',)}, {k: tc[k] for k in TRAIN_OPTIONS + ('seed',) if k != 'save_every'}
+
+def _resume_settings(out, variant, sae_kw, train_kw) -> tuple:
+    "The saved run's settings; an option given now must agree with them (`--save-every` may change)."
+    sv, ss, st = _saved_settings(out)
+    now = {k: v for k, v in train_kw.items() if k != 'save_every'} | sae_kw | dict(variant=variant)
+    saved = st | ss | dict(variant=sv)  # --seed sets both seeds; the SAE's is compared
+    diff = {k: (saved[k], v) for k, v in now.items() if v is not None and v != saved[k]}
+    if diff: raise ValueError(f"--resume with settings that differ from the run in {out} (saved, given): {diff}")
+    return sv, ss, {k: v for k, v in st.items() if v is not None} | ({'save_every': train_kw['save_every']} if 'save_every' in train_kw else {})
 
 def _cmd_train(a):
     if a.store or a.states is None:
@@ -219,27 +234,19 @@ def _cmd_train(a):
         return _cmd_train_store(a)
     if a.recurrent or a.ddp or a.segment_len is not None: raise ValueError("--recurrent, --segment-len and --ddp train from a store: give --store DIR --cell L,H instead of a states file")
     for name in ('n-features', 'k', 'rank', 'batch-size', 'steps', 'epochs', 'save-every'): _int_arg(a, name, 1)
+    variant, sae_kw, train_kw = _train_settings(a)
     dev = check_device(a.device)  # after the torch-free argument checks, before the states are read
-    from writesae.sae import SAE_VARIANTS, SAEConfig, build_sae
-    from writesae.train import TrainConfig, train_sae, check_train_out
+    from writesae.sae import build_sae
+    from writesae.train import train_sae, check_train_out
     out = Path(a.out)
-    if a.variant is not None and a.variant not in SAE_VARIANTS: raise ValueError(f"--variant {a.variant!r} unknown (known: {sorted(SAE_VARIANTS)})")
     if Path(a.states).exists() and out.exists() and Path(a.states).resolve().is_relative_to(out.resolve()):
         raise ValueError(f"--out {out} contains the input states file {a.states}; choose another folder")
     check_train_out(out, resume=a.resume, force=a.force, flag='--out')
     S, pid, pos, meta = load_states(a.states)
-    given = {k: getattr(a, k) for k in ('variant', 'n_features', 'k', 'rank', 'sparsity', 'seed', 'lr', 'batch_size', 'steps', 'epochs')}
-    if a.resume:  # the saved run's settings; a flag given now must agree with them
-        rec, tc = _saved_run(out)
-        saved = dict(variant=rec['variant'], n_features=rec['n_features'], k=rec['k'], rank=rec['rank'], sparsity=rec['sparsity'],
-                     seed=rec['seed'], lr=tc['lr'], batch_size=tc['batch_size'], steps=tc['steps'], epochs=tc['epochs'])
-        diff = {k: (saved[k], v) for k, v in given.items() if v is not None and v != saved[k]}
-        if diff: raise ValueError(f"--resume with settings that differ from the run in {out} (saved, given): {diff}")
-        given = saved
-    v = given['variant'] or 'bilinear'
-    cfg = SAE_VARIANTS[v](d_k=S.shape[1], d_v=S.shape[2], **{k: given[k] for k in ('n_features', 'k', 'rank', 'sparsity', 'seed') if given[k] is not None})
-    tkw = {k: given[k] for k in ('lr', 'batch_size', 'steps', 'epochs', 'seed') if given[k] is not None}
-    tcfg = TrainConfig(**tkw, out_dir=str(out), save_every=a.save_every, force=a.force)
+    if a.resume: variant, sae_kw, train_kw = _resume_settings(out, variant, sae_kw, train_kw)
+    v = variant or DEFAULT_VARIANT
+    cfg = SAE_VARIANTS[v](d_k=S.shape[1], d_v=S.shape[2], **sae_kw)
+    tcfg = TrainConfig(**train_kw, out_dir=str(out), force=a.force)
     res = train_sae(build_sae(cfg).to(dev), S.float().to(dev), passage_ids=pid, config=tcfg, resume=a.resume, meta=dict(host=meta, states_file=str(a.states)))
     vals = [h for h in res.history if 'val_mse' in h]
     if vals: q = f"validation MSE {vals[-1]['val_mse']:.4g}, FVU {vals[-1]['val_fvu']:.3f}, dead {100 * vals[-1]['val_dead_fraction']:.1f}% (best MSE {res.best_val:.4g})"
@@ -372,7 +379,6 @@ def _add_train_store_flags(t):
 def _cmd_train_store(a):
     import re
     from writesae.store import Store, parse_cells, train_cells, init_distributed
-    from writesae.train import TrainConfig
     if a.store is None: raise ValueError("give a states file or --store DIR")
     if a.states is not None: raise ValueError("give either a states file or --store DIR, not both")
     if (a.cell is None) == (a.cells is None): raise ValueError("with --store give exactly one of --cell L,H and --cells SPEC")
@@ -381,9 +387,9 @@ def _cmd_train_store(a):
     cells = parse_cells(a.cell or a.cells, st.cells)
     if a.segment_len is not None and not a.recurrent: raise ValueError("--segment-len needs --recurrent")
     rank, world = init_distributed()
-    tcfg = TrainConfig(**{k: v for k, v in dict(lr=a.lr, batch_size=a.batch_size, steps=a.steps, epochs=a.epochs, seed=a.seed).items() if v is not None},
-                       recurrent=a.recurrent, ddp=a.ddp)
-    sae = {k: v for k, v in dict(variant=a.variant, n_features=a.n_features, k=a.k, rank=a.rank, sparsity=a.sparsity, seed=a.seed).items() if v is not None}
+    variant, sae_kw, train_kw = _train_settings(a)
+    tcfg = TrainConfig(**train_kw, recurrent=a.recurrent, ddp=a.ddp)
+    sae = dict(variant=variant or DEFAULT_VARIANT, **sae_kw)
     res = train_cells(st, cells, a.out, sae, tcfg, a.fraction, a.skip_first, progress=rank == 0, per_cell_dirs=a.cell is None,
                       segment_len=a.segment_len)
     where = a.out if a.cell else f"{a.out}/L*_H*"
@@ -587,20 +593,19 @@ def _add_capture(sub):
     c.set_defaults(fn=_cmd_capture)
 
 # %% ../nbs/28_cli.ipynb
+SAE_OPTIONS = ('n_features', 'k', 'rank', 'sparsity', 'center', 'encoder_input')  # `writesae train` options that set SAEConfig fields
+TRAIN_OPTIONS = ('lr', 'lr_min', 'warmup_steps', 'batch_size', 'steps', 'epochs', 'save_every', 'val_fraction', 'split_seed',
+                 'aux_k', 'aux_weight', 'dead_steps', 'resample_every')  # ... and TrainConfig fields (plus --seed, which sets both seeds)
+
 def _add_train(sub):
     t = sub.add_parser('train', help='train a dictionary on a states file')
     t.add_argument('states', help='a file written by `writesae capture`')
     t.add_argument('--out', required=True, help='run folder: checkpoints (last/, best/, final/) and metrics.jsonl')
-    t.add_argument('--variant', default=None, help='dictionary variant (default bilinear)')
-    t.add_argument('--n-features', type=int, default=None, help='dictionary size (default 2048)')
-    t.add_argument('--k', type=int, default=None, help='active features per state (default 32)')
-    t.add_argument('--rank', type=int, default=None, help='rank of each atom (default 1)')
-    t.add_argument('--sparsity', default=None, choices=['topk', 'batchtopk', 'jumprelu'], help='sparsity rule (default topk)')
-    t.add_argument('--lr', type=float, default=None, help='peak learning rate (default 3e-4; the cosine ends at lr / 10)')
-    t.add_argument('--batch-size', type=int, default=None, help='states per step (default 256)')
-    t.add_argument('--steps', type=int, default=None); t.add_argument('--epochs', type=int, default=None)
-    t.add_argument('--seed', type=int, default=None, help='init, data-order and resampling seed (default 0)')
-    t.add_argument('--save-every', type=int, default=None, help='save the resume state every N steps (default: every epoch)')
+    t.add_argument('--variant', default=None, choices=sorted(SAE_VARIANTS), help=f'dictionary variant (default {DEFAULT_VARIANT}: WriteSAE)')
+    t.add_argument('--seed', type=int, default=None,
+                   help=f"seed of the initialisation, the data order and the resampling (SAEConfig.seed and TrainConfig.seed; default {config_fields(TrainConfig)['seed']['default']})")
+    add_config_args(t.add_argument_group('the dictionary (writesae.config.SAEConfig)'), SAEConfig, SAE_OPTIONS)
+    add_config_args(t.add_argument_group('training (writesae.config.TrainConfig)'), TrainConfig, TRAIN_OPTIONS)
     t.add_argument('--resume', action='store_true', help="continue the run in --out from its last/ resume state")
     t.add_argument('--device', default='cpu', help='where to train from a states file: cpu, cuda, cuda:N or mps (checked before any work; default cpu)')
     _add_common(t, 'start over in an --out that holds a training run (replacing only what training writes)')

@@ -18,119 +18,16 @@ from safetensors import safe_open
 from fastcore.basics import patch
 
 import writesae
+from .config import (SPARSITIES, CENTERS, ENCODER_INPUTS, SAE_VARIANTS, TRAINER_KEYS, SAEConfig,
+                             register_variant, WriteSAEConfig, FlatSAEConfig, MatrixSAEConfig, TiedWriteSAEConfig,
+                             BilinearFlatSAEConfig)
 from .files import atomic_dir, atomic_file, temp_path, safetensors_bytes, tensors_digest
 
 # %% auto 0
-__all__ = ['SPARSITIES', 'CENTERS', 'ENCODER_INPUTS', 'SAE_VARIANTS', 'TRAINER_KEYS', 'CONFIG_NAME', 'WEIGHTS_NAME', 'HUB_ID',
-           'TRAINER_BUFFERS', 'SAEConfig', 'register_variant', 'WriteSAEConfig', 'FlatSAEConfig', 'MatrixSAEConfig',
-           'TiedWriteSAEConfig', 'BilinearFlatSAEConfig', 'SAECodes', 'SAEOutput', 'reconstruction_metrics',
+__all__ = ['CONFIG_NAME', 'WEIGHTS_NAME', 'HUB_ID', 'TRAINER_BUFFERS', 'SAECodes', 'SAEOutput', 'reconstruction_metrics',
            'JumpReLUFn', 'StepFn', 'BilinearEncoderFn', 'SAE', 'dense_to_sparse', 'register_sae', 'WriteSAE', 'FlatSAE',
            'MatrixSAE', 'BilinearFlatSAE', 'TiedWriteSAE', 'build_sae', 'atomic_save', 'load_state_checked', 'load_sae',
            'load_meta', 'legacy_to_canonical', 'load_legacy_checkpoint']
-
-# %% ../nbs/04_sae.ipynb
-SPARSITIES = ('topk', 'batchtopk', 'jumprelu')
-CENTERS = ('learned_bias', 'dataset_mean', 'none')
-ENCODER_INPUTS = ('centered', 'raw')
-SAE_VARIANTS: dict = {}  # variant name -> config class (its `model_cls` builds the module)
-TRAINER_KEYS = ('aux_k', 'aux_weight', 'dead_steps', 'threshold_momentum', 'jump_l0_coef', 'jump_bandwidth',
-                'jump_bandwidth_final', 'resample_scale')  # config.json keys of writesae 0.1 that are TrainConfig's now
-
-def _check_int(name, value, lo, hi=None):
-    "Raise a ValueError naming `name` unless `lo <= value <= hi`."
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < lo or (hi is not None and value > hi):
-        rng = f"{lo}..{hi}" if hi is not None else f">= {lo}"
-        raise ValueError(f"{name}={value} out of range ({rng})")
-
-# %% ../nbs/04_sae.ipynb
-@dataclass
-class SAEConfig:
-    "What defines a dictionary, shared by every variant (how it is trained is `TrainConfig`'s)."
-    d_k:int # key dimension of the state (rows)
-    d_v:int # value dimension of the state (columns)
-    n_features:int=2048 # dictionary size n_f
-    k:int=32 # active features per state (TopK / BatchTopK target)
-    rank:int=1 # rank r of each atom (factored decoders/encoders)
-    sparsity:str='topk' # one of SPARSITIES
-    center:str='learned_bias' # one of CENTERS: learned_bias (data mean init, trained), dataset_mean (fixed), none
-    encoder_input:str='centered' # encoder sees S - b_dec ('centered', paper) or raw S ('raw', public code)
-    jump_theta0:float=1e-4 # JumpReLU initial threshold theta_0
-    init_encoder_from_decoder:bool=True # encoder starts as a copy of the decoder (matched filter)
-    seed:int=0 # init seed (independent of the trainer's split seed)
-    variant:ClassVar[str] = ''
-    model_cls:ClassVar = None
-
-    def __post_init__(self):
-        _check_int('d_k', self.d_k, 1); _check_int('d_v', self.d_v, 1)
-        _check_int('n_features', self.n_features, 1)
-        _check_int('k', self.k, 1, self.n_features)
-        _check_int('rank', self.rank, 1, min(self.d_k, self.d_v))
-        for name, val, ok in (('sparsity', self.sparsity, SPARSITIES), ('center', self.center, CENTERS),
-                              ('encoder_input', self.encoder_input, ENCODER_INPUTS)):
-            if val not in ok: raise ValueError(f"{name}={val!r} is not one of {ok}")
-        if not self.jump_theta0 > 0: raise ValueError(f"jump_theta0={self.jump_theta0} must be > 0")
-
-    @staticmethod
-    def from_dict(d:dict):
-        "Config of the registered variant named by `d['variant']`."
-        d = dict(d)
-        name = d.pop('variant', None)
-        if name not in SAE_VARIANTS:
-            raise ValueError(f"unknown SAE variant {name!r} (known: {sorted(SAE_VARIANTS)})")
-        cls = SAE_VARIANTS[name]
-        for key in TRAINER_KEYS: d.pop(key, None)  # writesae 0.1 kept the trainer's settings here
-        known = {f.name for f in fields(cls)}
-        extra = sorted(set(d) - known)
-        if extra: raise ValueError(f"unknown config keys for variant {name!r}: {extra}")
-        return cls(**d)
-
-# %% ../nbs/04_sae.ipynb
-@patch(as_prop=True)
-def d(self:SAEConfig): return self.d_k * self.d_v
-
-@patch
-def to_dict(self:SAEConfig):
-    "Plain dict of the fields plus the variant name."
-    return dict(variant=self.variant, **asdict(self))
-
-# %% ../nbs/04_sae.ipynb
-def register_variant(name:str):
-    "Class decorator: register a config class under `name`."
-    def deco(cls):
-        if name in SAE_VARIANTS and SAE_VARIANTS[name] is not cls:
-            raise ValueError(f"SAE variant {name!r} is already registered")
-        cls.variant = name
-        SAE_VARIANTS[name] = cls
-        return cls
-    return deco
-
-# %% ../nbs/04_sae.ipynb
-@register_variant('bilinear')
-@dataclass
-class WriteSAEConfig(SAEConfig):
-    "WriteSAE: bilinear encoder `key_enc^T S value_enc`, rank-r decoder."
-
-@register_variant('flat')
-@dataclass
-class FlatSAEConfig(SAEConfig):
-    "FlatSAE: dense encoder and dense decoder on vec(S)."
-
-@register_variant('matrix')
-@dataclass
-class MatrixSAEConfig(SAEConfig):
-    "MatrixSAE (public code `rank1`): dense encoder, rank-r decoder."
-
-@register_variant('bilinear_tied')
-@dataclass
-class TiedWriteSAEConfig(SAEConfig):
-    "Tied bilinear: the encoder reuses the decoder's factors (true matched filter)."
-
-@register_variant('bilinear_flat')
-@dataclass
-class BilinearFlatSAEConfig(SAEConfig):
-    "Bilinear encoder, dense decoder."
 
 # %% ../nbs/04_sae.ipynb
 class SAECodes(NamedTuple):

@@ -971,7 +971,7 @@ def init_distributed() -> tuple:
 # %% ../nbs/08_store.ipynb
 def train_cells(store:Store, cells, # the store and the cells to train (one SAE each)
                 out_dir, # one sub-folder per cell (`cell_dir`)
-                sae_config:dict, # SAE config fields without d_k, d_v, plus 'variant' (default 'bilinear')
+                sae_config:dict, # SAE config fields without d_k, d_v, plus 'variant' (default `config.DEFAULT_VARIANT`, bilinear)
                 train_config, # TrainConfig; steps None -> epochs (default 1) x batches per epoch
                 fraction:float=1.0, skip_first:int=0, # position subsample of the stream
                 progress:bool=False, # tqdm bars
@@ -980,11 +980,11 @@ def train_cells(store:Store, cells, # the store and the cells to train (one SAE 
                ) -> dict:
     "Train one SAE per cell from the store; under torch.distributed each rank trains cells[rank::world] (no communication), or with train_config.ddp all ranks train every cell together."
     from dataclasses import replace
-    from writesae.sae import SAE_VARIANTS
+    from writesae.config import SAE_VARIANTS, DEFAULT_VARIANT
     from writesae.train import train_sae
     cells = [store.check_cell(c) for c in cells]
     if not per_cell_dirs and len(cells) != 1: raise ValueError(f"per_cell_dirs=False needs exactly one cell, got {len(cells)}")
-    kw = dict(sae_config); variant = kw.pop('variant', 'bilinear')
+    kw = dict(sae_config); variant = kw.pop('variant', DEFAULT_VARIANT)
     if variant not in SAE_VARIANTS: raise ValueError(f"variant {variant!r} unknown (known: {sorted(SAE_VARIANTS)})")
     if segment_len is not None and not train_config.recurrent: raise ValueError("segment_len is for recurrent training (TrainConfig.recurrent=True)")
     if train_config.recurrent and segment_len is None: segment_len = 16

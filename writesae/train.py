@@ -16,77 +16,17 @@ from tqdm.auto import tqdm
 from fastcore.basics import patch
 
 import torch.nn.functional as F
+from .config import TrainConfig, TRAINER_KEYS
 from .sae import (SAE, SAEConfig, SAECodes, build_sae, load_sae, load_meta, dense_to_sparse, reconstruction_metrics,
-                          JumpReLUFn, StepFn, TRAINER_KEYS)
+                          JumpReLUFn, StepFn)
 from .files import (OutputDir, check_output_dir, read_marker, remove_leftovers, safetensors_bytes, tensors_digest,
                             write_text, dumps, MARKER)
 
 # %% auto 0
-__all__ = ['TRAINER_STATE', 'TRAIN_ENTRIES', 'TrainConfig', 'lr_at', 'split_by_passage', 'evaluate', 'TrainOutput',
-           'TrainingState', 'reset_adam_moments', 'TrainResult', 'make_optimizer', 'trainer_state_bytes',
-           'load_trainer_state', 'NonFiniteError', 'run_progress', 'check_train_out', 'DataParallel', 'train_sae',
-           'planted_states', 'recovery']
-
-# %% ../nbs/05_train.ipynb
-@dataclass
-class TrainConfig:
-    "Optimisation and bookkeeping settings for `train_sae`."
-    lr:float=3e-4 # peak learning rate
-    lr_min:float|None=None # final learning rate of the cosine decay; None -> lr / 10
-    warmup_steps:int|None=None # linear warmup; None -> min(50, T // 4)
-    batch_size:int=256 # states per step (in-memory data; streamed batches keep their size)
-    epochs:int|None=None # passes over the training split; None with steps None -> 20
-    steps:int|None=None # total optimizer steps T (overrides epochs)
-    log_every:int=50 # JSONL / wandb logging cadence in steps (averages since the last log)
-    renorm_every:int=1 # decoder renormalisation cadence in steps (0: never)
-    resample_every:int|None=None # dead-feature resampling cadence; None -> min(250, T // 4); 0: never
-    seed:int=0 # data order and resampling draws (the init seed is SAEConfig.seed)
-    split_seed:int=0 # train/validation split by passage
-    val_fraction:float=0.2 # fraction of passages held out
-    shuffle:bool=True # reshuffle in-memory training states every epoch
-    init_b_dec:bool=True # set b_dec to the training mean before step 0 (learned_bias / dataset_mean)
-    out_dir:str|None=None # checkpoints and metrics.jsonl go here (None: nothing written)
-    save_every:int|None=None # resume-state cadence in steps; None -> end of every epoch
-    stop_after:int|None=None # stop (and save resume state) after this step, e.g. to continue later
-    force:bool=False # start over in an out_dir holding an earlier run, replacing only what the trainer wrote there
-    wandb:bool=False # log to Weights & Biases (imported only when True)
-    wandb_project:str='writesae' # wandb project name
-    progress:bool=True # tqdm progress bar
-    ddp:bool=False # under torch.distributed: this rank's data is its share of every batch; gradients are averaged, rank 0 writes (a no-op in one process)
-    recurrent:bool=False # train on `Segments` batches (StoreBatches(..., segment_len=L)) with the recurrent encoding (WriteSAE-type, TopK / BatchTopK)
-    aux_k:int=256 # dead features used by the aux loss (clamped to the number of dead ones)
-    aux_weight:float=1e-2 # aux loss weight (paper 1e-2; public code 1.0)
-    dead_steps:int=100 # a feature is dead once it has not fired for this many training steps
-    threshold_momentum:float=0.99 # BatchTopK: EMA momentum of the threshold the SAE keeps for inference
-    jump_l0_coef:float=1e-5 # JumpReLU L0 penalty weight lambda
-    jump_bandwidth:float=1e-3 # JumpReLU straight-through bandwidth at the start of training
-    jump_bandwidth_final:float=1e-5 # JumpReLU bandwidth at the end (cosine annealed)
-    resample_scale:float=0.2 # resampled encoder rows = direction x this x mean alive encoder norm
-
-    def __post_init__(self):
-        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not math.isfinite(self.lr) or self.lr <= 0:
-            raise ValueError(f"lr={self.lr} must be a finite number > 0")
-        if self.lr_min is None: self.lr_min = self.lr / 10
-        if not isinstance(self.lr_min, (int, float)) or not math.isfinite(self.lr_min): raise ValueError(f"lr_min={self.lr_min} must be a finite number")
-        for name in ('batch_size', 'log_every'):
-            if getattr(self, name) < 1: raise ValueError(f"{name}={getattr(self, name)} must be >= 1")
-        for name in ('epochs', 'steps', 'warmup_steps', 'resample_every', 'save_every', 'stop_after'):
-            v = getattr(self, name)
-            if v is not None and v < (0 if name in ('warmup_steps', 'resample_every') else 1):
-                raise ValueError(f"{name}={v} out of range")
-        if not isinstance(self.ddp, bool): raise ValueError(f"ddp={self.ddp!r} must be True or False")
-        if not isinstance(self.recurrent, bool): raise ValueError(f"recurrent={self.recurrent!r} must be True or False")
-        if self.renorm_every < 0: raise ValueError(f"renorm_every={self.renorm_every} must be >= 0")
-        if not 0 <= self.val_fraction < 1: raise ValueError(f"val_fraction={self.val_fraction} out of range [0, 1)")
-        if not 0 <= self.lr_min <= self.lr: raise ValueError(f"need 0 <= lr_min ({self.lr_min}) <= lr ({self.lr})")
-        for name, lo in (('aux_k', 0), ('dead_steps', 1)):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < lo: raise ValueError(f"{name}={v!r} must be an int >= {lo}")
-        if not 0 <= self.threshold_momentum < 1: raise ValueError(f"threshold_momentum={self.threshold_momentum} out of range [0, 1)")
-        for name in ('aux_weight', 'jump_l0_coef', 'resample_scale'):
-            if not getattr(self, name) >= 0: raise ValueError(f"{name}={getattr(self, name)} must be >= 0")
-        for name in ('jump_bandwidth', 'jump_bandwidth_final'):
-            if not getattr(self, name) > 0: raise ValueError(f"{name}={getattr(self, name)} must be > 0")
+__all__ = ['TRAINER_STATE', 'TRAIN_ENTRIES', 'lr_at', 'split_by_passage', 'evaluate', 'TrainOutput', 'TrainingState',
+           'reset_adam_moments', 'TrainResult', 'make_optimizer', 'trainer_state_bytes', 'load_trainer_state',
+           'NonFiniteError', 'run_progress', 'check_train_out', 'DataParallel', 'train_sae', 'planted_states',
+           'recovery']
 
 # %% ../nbs/05_train.ipynb
 def lr_at(step:int, total:int, warmup:int, lr:float, lr_min:float):
