@@ -13,9 +13,9 @@ from .config import SAE_VARIANTS, DEFAULT_VARIANT, SAEConfig, TrainConfig, add_c
 from .files import check_output_dir, check_output_file, remove_leftovers, save_safetensors, read_marker
 
 # %% auto 0
-__all__ = ['TOKENIZER_FILES', 'STATE_KEYS', 'SAE_OPTIONS', 'TRAIN_OPTIONS', 'check_device', 'load_host_model', 'save_states',
-           'is_states_file', 'load_states', 'resolve_sae_dir', 'sae_model_cell', 'load_sae_host', 'parser', 'run',
-           'main']
+__all__ = ['TOKENIZER_FILES', 'MODEL_DTYPES', 'STATE_KEYS', 'SAE_OPTIONS', 'TRAIN_OPTIONS', 'check_device', 'load_host_model',
+           'save_states', 'is_states_file', 'load_states', 'resolve_sae_dir', 'sae_model_cell', 'load_sae_host',
+           'parser', 'run', 'main']
 
 # %% ../nbs/28_cli.ipynb
 def check_device(device:str, flag:str='--device') -> torch.device:
@@ -83,13 +83,13 @@ def _load_rwkv7_folder(p:Path, dev, dtype):
 # %% ../nbs/28_cli.ipynb
 def load_host_model(name_or_path:str, # demo name, local folder or hub id
                     device:str='cpu', # torch device
-                    dtype=None, # parameter dtype (default torch.float32)
+                    dtype=None, # parameter dtype: a torch dtype or its name (default float32)
                    ):
     "`(model, tokenizer)` for a demo name, a local `save_pretrained` folder or a hub id; checks what it can before loading weights."
     import torch
     from writesae.zoo import DEMO_NAMES, load_demo
     from writesae.sae import HUB_ID
-    dtype = torch.float32 if dtype is None else dtype
+    dtype = torch.float32 if dtype is None else getattr(torch, dtype) if isinstance(dtype, str) else dtype
     dev = check_device(device)
     if name_or_path in DEMO_NAMES: return load_demo(name_or_path, device=dev, dtype=dtype)
     local = Path(name_or_path).exists()
@@ -106,6 +106,15 @@ def load_host_model(name_or_path:str, # demo name, local folder or hub id
     except (OSError, ValueError, RuntimeError, EnvironmentError) as e: raise ValueError(f"{where}: cannot be loaded ({_first_line(e)})") from None
     if len(tok) < 2: raise ValueError(f"{where}: the tokenizer has {len(tok)} token(s); the tokenizer files are missing or broken")
     return model, tok
+
+MODEL_DTYPES = ('float32', 'bfloat16', 'float16')
+
+def _add_model_device(p):
+    "`--device` and `--model-dtype`, for the commands that run the host model."
+    p.add_argument('--device', default='cpu', help='where the model runs: cpu, cuda, cuda:N or mps (checked before any work; default cpu)')
+    p.add_argument('--model-dtype', default='float32', choices=MODEL_DTYPES,
+                   help="dtype of the model's weights and activations (default float32); bfloat16 halves the model's memory. "
+                        "States are rebuilt from the captured pieces in float32 and the SAE stays float32")
 
 # %% ../nbs/28_cli.ipynb
 STATE_KEYS = ('states', 'passage_ids', 'positions')
@@ -192,14 +201,14 @@ def _cmd_capture(a):
     check_output_file(out, 'capture', force=a.force, owned=is_states_file, inputs={'--text': a.text})
     gone = remove_leftovers(out)
     if gone: warnings.warn(f"removed {len(gone)} temporaries a killed capture left beside {out}: {', '.join(gone)}")
-    model, tok = load_host_model(a.model, device=a.device)
+    model, tok = load_host_model(a.model, device=a.device, dtype=a.model_dtype)
     adapter = host_for(model)
     cell = adapter.check_cell(Cell(a.layer, a.head))
     passages = store_passages(tok, a.split, a.passages, a.seq_len, _texts(a))
     S, pid, pos = capture_states(adapter, passages, cell, a.skip_first, a.every)  # the store's capture path, states rebuilt by the recurrence
     meta = dict(model=a.model, model_config_sha256=_config_digest(model.config), family=adapter.family, cell=[cell.layer, cell.head],
                 dims=list(adapter.dims(cell)), split=None if a.text else a.split, text=a.text, passages=a.passages, seq_len=a.seq_len,
-                skip_first=a.skip_first, every=a.every, orientation='(d_k, d_v): key side x value side')
+                skip_first=a.skip_first, every=a.every, model_dtype=a.model_dtype, orientation='(d_k, d_v): key side x value side')
     import torch
     save_states(out, S.to(getattr(torch, a.dtype)), pid, pos, meta)
     print(f"{len(S)} states of layer {cell.layer} head {cell.head} ({S.shape[1]} x {S.shape[2]}) written to {out}")
@@ -292,7 +301,7 @@ def load_sae_host(a, sae_dir:Path, model_name:str, cell:tuple, meta:dict) -> tup
     "Load the model (checked against the config digest the SAE's capture recorded) and its adapter: (adapter, tokenizer, cell)."
     from writesae.hosts import host_for, Cell
     host = meta.get('host') or {}
-    model, tok = load_host_model(model_name, device=a.device)
+    model, tok = load_host_model(model_name, device=a.device, dtype=a.model_dtype)
     if host.get('model_config_sha256') and _config_digest(model.config) != host['model_config_sha256']:
         raise ValueError(f"model {model_name!r} has another config than the one the SAE was captured from (digest {host['model_config_sha256']})")
     adapter = host_for(model)
@@ -318,7 +327,7 @@ def _cmd_evaluate(a):
     ev = E.evaluate_cell(adapter, sae, cell, passages, ecfg, flat_sae=flat, meta=meta, progress=True)
     rep = Report(f'writesae evaluate: {model_name}, layer {layer} head {head}')
     E.add_evaluation(rep, ev)
-    rep.summary = dict(model=model_name, sae=str(sae_dir), flat=None if flat_dir is None else str(flat_dir), split=None if a.text else a.split,
+    rep.summary = dict(model=model_name, model_dtype=a.model_dtype, sae=str(sae_dir), flat=None if flat_dir is None else str(flat_dir), split=None if a.text else a.split,
                        text=a.text, passages=a.passages, seq_len=a.seq_len, **E.evaluation_summary(ev))
     rep.records = dict(replacement=ev['replacement']['records'], atoms=ev['partition']['atoms'])
     if 'closed_form' in ev: rep.records['closed_form'] = ev['closed_form']['records']
@@ -327,6 +336,10 @@ def _cmd_evaluate(a):
     w = ev['replacement']['summary']['pooled']['win']; bf = ev['replacement']['summary']['pooled'].get('below_floor')
     print(f"report written to {a.out}/report.md: n = {w['n']} firings, atom beats delete {100 * w['rate']:.1f}% "
           f"[{100 * w['ci_lo']:.1f}, {100 * w['ci_hi']:.1f}]" + (f" ({bf['n']} below the numerical floor)" if bf else '') + f", {ev['seconds']['total']:.0f} s")
+    if bf and 2 * bf['n'] > w['n']:
+        warnings.warn(f"{bf['n']} of {w['n']} firings are below the numerical floor: their atom and delete KLs differ by less than the "
+                      f"round-off of the model's own {a.model_dtype} arithmetic, so the test cannot tell them apart"
+                      + ("; run evaluate with --model-dtype float32" if a.model_dtype != 'float32' else ''))
     return ev
 
 # %% ../nbs/28_cli.ipynb
@@ -343,13 +356,13 @@ def _add_store(sub):
     s.add_argument('--shard-passages', type=int, default=64); s.add_argument('--batch-size', type=int, default=8)
     s.add_argument('--dense', action='store_true', help='store every state instead of the recurrence pieces')
     s.add_argument('--dtype', default='float32', choices=['float32', 'float16', 'bfloat16'])
-    s.add_argument('--device', default='cpu')
+    _add_model_device(s)
     s.set_defaults(fn=_cmd_store)
 
 def _cmd_store(a):
     from writesae.hosts import host_for
     from writesae.store import capture_store, parse_cells, store_passages
-    model, tok = load_host_model(a.model, device=a.device)
+    model, tok = load_host_model(a.model, device=a.device, dtype=a.model_dtype)
     cells = parse_cells(a.cells, host_for(model).cells)
     passages = store_passages(tok, a.split, a.passages, a.seq_len, _texts(a))
     try:
@@ -422,7 +435,7 @@ def _cmd_steer(a):
     prompts = [p for p in prompts if p.strip()]
     if not prompts: raise ValueError("no prompt given: --prompt TEXT or --prompt-file FILE (one prompt per line)")
     positions = I.parse_positions(a.positions)
-    model, tok = load_host_model(a.model, device=a.device)
+    model, tok = load_host_model(a.model, device=a.device, dtype=a.model_dtype)
     adapter = host_for(model)
     cell, sae, meta = _steer_cell_sae(a, adapter)
     if a.op == 'install': op = I.Install(a.target, 'key', a.scale)
@@ -453,7 +466,7 @@ def _add_steer(sub):
     s.add_argument('--do-sample', action='store_true'); s.add_argument('--temperature', type=float, default=1.0)
     s.add_argument('--top-k', type=int, default=None); s.add_argument('--top-p', type=float, default=None)
     s.add_argument('--seed', type=int, default=0); s.add_argument('--no-eos', action='store_true', help='do not stop at EOS')
-    s.add_argument('--json', action='store_true', help='print the result as JSON'); s.add_argument('--device', default='cpu')
+    s.add_argument('--json', action='store_true', help='print the result as JSON'); _add_model_device(s)
     s.set_defaults(fn=_cmd_steer)
 
 # %% ../nbs/28_cli.ipynb
@@ -465,7 +478,7 @@ def _cmd_interventions(a):
     _check_corpus_args(a)
     cfg = (I.InterventionConfig.paper if a.full else I.InterventionConfig.tiny if a.quick else I.InterventionConfig)(seed=a.seed, skip_first=a.skip_first)
     out = check_output_dir(a.out, 'interventions', force=a.force, inputs={'--sae': resolve_sae_dir(a.sae), '--text': a.text})
-    model, tok = load_host_model(a.model, device=a.device)
+    model, tok = load_host_model(a.model, device=a.device, dtype=a.model_dtype)
     adapter = host_for(model)
     cell, sae, meta = _steer_cell_sae(a, adapter)
     from writesae.substitution import check_sae_for_cell
@@ -494,7 +507,7 @@ def _add_interventions(sub):
     s.add_argument('--skip-first', type=int, default=8); s.add_argument('--seed', type=int, default=0)
     g = s.add_mutually_exclusive_group()
     g.add_argument('--quick', action='store_true', help='a few trials of each experiment'); g.add_argument('--full', action='store_true', help="the paper's grid (hours on a CPU)")
-    s.add_argument('--device', default='cpu')
+    _add_model_device(s)
     s.set_defaults(fn=_cmd_interventions)
 
 # %% ../nbs/28_cli.ipynb
@@ -527,7 +540,7 @@ def _add_dashboard(sub):
     s.add_argument('--passages', type=int, default=48); s.add_argument('--seq-len', type=int, default=256)
     s.add_argument('--skip-first', type=int, default=8)
     s.add_argument('--erasure', type=int, default=8, help='measure erasure for this many atoms, the most frequent first (a few forwards each)')
-    s.add_argument('--device', default='cpu')
+    _add_model_device(s)
     _add_common(s, 'replace an earlier dashboard written by `writesae dashboard` in --out')
     s.set_defaults(fn=_cmd_dashboard)
 
@@ -588,7 +601,7 @@ def _add_capture(sub):
     c.add_argument('--passages', type=int, default=64); c.add_argument('--seq-len', type=int, default=256)
     c.add_argument('--skip-first', type=int, default=8); c.add_argument('--every', type=int, default=1)
     c.add_argument('--dtype', default='float32', choices=['float32', 'float16', 'bfloat16'])
-    c.add_argument('--device', default='cpu')
+    _add_model_device(c)
     _add_common(c, 'replace an earlier states file written by `writesae capture`')
     c.set_defaults(fn=_cmd_capture)
 
@@ -625,7 +638,7 @@ def _add_evaluate(sub):
     e.add_argument('--passages', type=int, default=48); e.add_argument('--seq-len', type=int, default=256)
     e.add_argument('--skip-first', type=int, default=8); e.add_argument('--seed', type=int, default=0)
     e.add_argument('--quick', action='store_true', help='fewer resamples, atoms and passages per test')
-    e.add_argument('--device', default='cpu')
+    _add_model_device(e)
     _add_common(e, 'replace an earlier report written by `writesae evaluate` in --out')
     e.set_defaults(fn=_cmd_evaluate)
 
