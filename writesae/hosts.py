@@ -671,10 +671,14 @@ def state_transition(S:Tensor, # [..., d_k, d_v] previous state (or a perturbati
                      rate:Tensor|None=None, # [...] erase strength (GDN beta) or [..., d_k] erase rate (RWKV-7 a)
                     ) -> Tensor:
     "The homogeneous part of one token's update (no write): decay, then erase along `key`; [..., d_k, d_v]."
+    one, per_key = tuple(S.shape[:-2]), tuple(S.shape[:-1])
+    if tuple(decay.shape) not in (one, per_key): raise ValueError(f"decay shape {tuple(decay.shape)} is neither {one} (scalar) nor {per_key} (vector) for a state {tuple(S.shape)}")
     vector = decay.dim() == S.dim() - 1
     out = (decay[..., :, None] if vector else decay[..., None, None]) * S
     if key is None: return out
     if rate is None: raise ValueError("an erase key needs its rate")
+    if tuple(key.shape) != per_key or tuple(rate.shape) not in (one, per_key):
+        raise ValueError(f"erase key {tuple(key.shape)} must be {per_key} and rate {tuple(rate.shape)} {one} or {per_key} for a state {tuple(S.shape)}")
     u = (rate if rate.dim() == key.dim() else rate[..., None]) * key
     return out - u[..., :, None] * torch.einsum('...k,...kv->...v', key, S if vector else out)[..., None, :]
 
