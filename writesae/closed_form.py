@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 from fastcore.basics import patch
 import torch.nn.functional as F
-from .hosts import Cell, Edit, FIRST_READS, Capture, CellCapture, as_cell
+from .hosts import Cell, Edit, FIRST_READS, Capture, CellCapture, as_cell, state_transition
 
 # %% auto 0
 __all__ = ['PREDICTORS', 'PREDICTOR_NAMES', 'Propagation', 'decay_gain', 'propagate_exact', 'rank1_approx', 'atom_factors',
@@ -74,17 +74,10 @@ def propagate_exact(cap, # `CellCapture` of the unedited forward (q, k, strength
     i0, i1 = _span(cap, t0, t)
     dS = _check_delta(cap, delta)
     out = [dS]
+    rwkv = getattr(cap, 'kk', None) is not None  # RWKV-7: deltaS_s = (diag(w_s) - (a_s kk_s) kk_s^T) deltaS_{s-1}
     for s in range(i0 + 1, i1 + 1):
-        a, k = cap.decay[:, s].float(), cap.k[:, s].float()
-        a = a[:, None, None] if a.dim() == 1 else a[:, :, None]  # a vector decay (RWKV-7) scales the key rows
-        if getattr(cap, 'kk', None) is not None:  # RWKV-7: deltaS_s = (diag(w_s) - (a_s kk_s) kk_s^T) deltaS_{s-1}
-            kk, ra = cap.kk[:, s].float(), cap.a[:, s].float()
-            dS = a * dS - (ra * kk)[:, :, None] * torch.einsum('bk,bkv->bv', kk, dS)[:, None, :]
-            out.append(dS); continue
-        if erase:
-            b = cap.strength[:, s, None, None].float()
-            dS = dS - b * k[:, :, None] * torch.einsum('bk,bkv->bv', k, dS)[:, None, :]
-        dS = a * dS
+        er = (cap.kk[:, s].float(), cap.a[:, s].float()) if rwkv else (cap.k[:, s].float(), cap.strength[:, s].float()) if erase else ()
+        dS = state_transition(dS, cap.decay[:, s].float(), *er)
         out.append(dS)
     states = torch.stack(out, 1)
     return Propagation(cap.positions[i0:i1 + 1], states, _reads(states, cap, i0, i1, first_read), decay_gain(cap, t0, t))

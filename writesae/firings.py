@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 from .hosts import Cell, as_cell, FIRST_READS
-from .substitution import check_sae_for_cell, check_token_passages, read_window
+from .substitution import check_sae_for_cell, check_token_passages, read_window, cap_firings
 
 # %% auto 0
 __all__ = ['CellCodes', 'encode_cell', 'write_alignment', 'firing_alignment', 'null_alignment', 'select_firings']
@@ -197,14 +197,7 @@ def select_firings(codes:CellCodes, # from `encode_cell`
     if len(idx) == 0:
         raise ValueError(f"no firings in cell L{codes.cell.layer} H{codes.cell.head} over {codes.n_passages} passages "
                          f"(positions up to {codes.seq_len - W}); use more passages")
-    order = torch.randperm(len(idx), generator=torch.Generator().manual_seed(seed)).tolist()
-    per_atom, per_passage, seen, out = defaultdict(int), defaultdict(int), set(), []
-    for j in order:
-        i, s = int(idx[j]), int(sel[j]); a, p = int(atom[i]), int(codes.passage[i])
-        key = a if s < 0 else s
-        if i in seen: continue
-        if max_per_atom is not None and per_atom[key] >= max_per_atom: continue
-        if max_per_passage is not None and per_passage[p] >= max_per_passage: continue
-        per_atom[key] += 1; per_passage[p] += 1; seen.add(i)
-        out.append(dict(passage=p, position=int(codes.position[i]), atom=a, code=float(code[i]), selected_by=None if s < 0 else s))
-    return sorted(out, key=lambda f: (f['passage'], f['position']))
+    keep = cap_firings(torch.where(sel < 0, atom[idx], sel), codes.passage[idx], codes.position[idx], max_per_atom, max_per_passage, seed)
+    rows = [(int(idx[j]), int(sel[j])) for j in keep]
+    return [dict(passage=int(codes.passage[i]), position=int(codes.position[i]), atom=int(atom[i]), code=float(code[i]),
+                 selected_by=None if s < 0 else s) for i, s in rows]

@@ -14,7 +14,7 @@ from fastcore.basics import patch
 # %% auto 0
 __all__ = ['EDIT_KINDS', 'FIRST_READS', 'HOST_FAMILIES', 'SUPPORTED', 'HOST_MODEL_TYPES', 'Cell', 'as_cell', 'Edit',
            'CellCapture', 'Capture', 'torch_kernel', 'choose_kernel', 'HostAdapter', 'GatedDeltaNetHost', 'Mamba2Host',
-           'host_for', 'register_host', 'host_family_of_config', 'tiny_host_model']
+           'host_for', 'register_host', 'host_family_of_config', 'tiny_host_model', 'state_transition']
 
 # %% ../nbs/00_hosts.ipynb
 EDIT_KINDS = ('delete', 'replace', 'add')
@@ -501,7 +501,7 @@ def check_edits(self:HostAdapter, edits, max_position:int|None=None) -> list:
         if e.position < 0 or (max_position is not None and e.position > max_position):
             rng = f"0..{max_position}" if max_position is not None else ">= 0"
             raise ValueError(f"edit position {e.position} out of range ({rng})")
-        shape = self.dims(e.cell)
+        shape = self._dims(self._layers[e.cell.layer])  # e.cell was checked above
         if e.kind == 'delete':
             if e.matrix is not None: raise ValueError("a 'delete' edit takes no matrix (matrix must be None)")
         elif e.kind == 'add' and callable(e.matrix): pass  # a state-dependent change f(state, pieces) -> [B, d_k, d_v], checked by its maker
@@ -665,13 +665,29 @@ def _record(self:HostAdapter, L, t0, T, heads, cap_heads, pieces, initial_state,
         sess.records.setdefault(Cell(L, h), []).append(rec)
 
 # %% ../nbs/00_hosts.ipynb
+def state_transition(S:Tensor, # [..., d_k, d_v] previous state (or a perturbation of it)
+                     decay:Tensor, # [...] scalar decay (GDN exp(g), Mamba-2 exp(dt A)) or [..., d_k] vector decay (RWKV-7 w)
+                     key:Tensor|None=None, # [..., d_k] erase key (GDN k, RWKV-7 kk); None: no erase (Mamba-2)
+                     rate:Tensor|None=None, # [...] erase strength (GDN beta) or [..., d_k] erase rate (RWKV-7 a)
+                    ) -> Tensor:
+    "The homogeneous part of one token's update (no write): decay, then erase along `key`; [..., d_k, d_v]."
+    one, per_key = tuple(S.shape[:-2]), tuple(S.shape[:-1])
+    if tuple(decay.shape) not in (one, per_key): raise ValueError(f"decay shape {tuple(decay.shape)} is neither {one} (scalar) nor {per_key} (vector) for a state {tuple(S.shape)}")
+    vector = decay.dim() == S.dim() - 1
+    out = (decay[..., :, None] if vector else decay[..., None, None]) * S
+    if key is None: return out
+    if rate is None: raise ValueError("an erase key needs its rate")
+    if tuple(key.shape) != per_key or tuple(rate.shape) not in (one, per_key):
+        raise ValueError(f"erase key {tuple(key.shape)} must be {per_key} and rate {tuple(rate.shape)} {one} or {per_key} for a state {tuple(S.shape)}")
+    u = (rate if rate.dim() == key.dim() else rate[..., None]) * key
+    return out - u[..., :, None] * torch.einsum('...k,...kv->...v', key, S if vector else out)[..., None, :]
+
+# %% ../nbs/00_hosts.ipynb
 @patch
 def _step(self:HostAdapter, S, P, t):
-    "One explicit step of the recurrence for the captured heads: S [B,n,d_k,d_v] -> S_t (fp32)."
-    a, b = P['decay'][:, t, :, None, None], P['strength'][:, t, :, None, None]
-    k_t, v_t = P['k'][:, t], P['v'][:, t]
-    S = a * S
-    if self.erase: S = S - b * k_t[..., :, None] * torch.einsum('bnk,bnkv->bnv', k_t, S)[..., None, :]
+    "One explicit step of the recurrence for the captured heads: S [B,n,d_k,d_v] -> S_t (fp32): `state_transition`, then the write."
+    b, k_t, v_t = P['strength'][:, t, :, None, None], P['k'][:, t], P['v'][:, t]
+    S = state_transition(S, P['decay'][:, t], *((k_t, P['strength'][:, t]) if self.erase else ()))
     return S + b * k_t[..., :, None] * v_t[..., None, :]
 
 # %% ../nbs/00_hosts.ipynb

@@ -541,7 +541,7 @@ RWKV7ForCausalLM.save_pretrained = _save_pretrained
 RWKV7ForCausalLM.from_pretrained = staticmethod(load_rwkv7)
 
 # %% ../nbs/03_rwkv7.ipynb
-from .hosts import HostAdapter, Cell, Edit, register_host
+from .hosts import HostAdapter, Cell, Edit, register_host, state_transition
 
 class RWKV7Host(HostAdapter):
     "RWKV-7 time-mix layers of `RWKV7ForCausalLM`; states (d_k, d_v) as stored, vector decay, rank-2 update."
@@ -564,10 +564,8 @@ class RWKV7Host(HostAdapter):
         return self._layers[cell.layer].readout
 
     def _step(self, S, P, t):
-        "S_t = diag(w_t) S - (a_t kk_t) (kk_t^T S) + k_t v_t^T for the captured heads."
-        w, kk, a = P['decay'][:, t], P['kk'][:, t], P['a'][:, t]
-        return (w[..., None] * S - (kk * a)[..., None] * (kk[..., None, :] @ S)
-                + P['k'][:, t, :, :, None] * P['v'][:, t, :, None, :])
+        "S_t = diag(w_t) S - (a_t kk_t) (kk_t^T S) + k_t v_t^T for the captured heads: `state_transition`, then the write."
+        return state_transition(S, P['decay'][:, t], P['kk'][:, t], P['a'][:, t]) + P['k'][:, t, :, :, None] * P['v'][:, t, :, None, :]
 
 # %% ../nbs/03_rwkv7.ipynb
 def _rwkv7_wrappers(self):

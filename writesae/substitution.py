@@ -16,9 +16,9 @@ from . import stats
 
 # %% auto 0
 __all__ = ['AMPLITUDES', 'WHATS', 'ENGINES', 'KL_DIRECTIONS', 'ARMS', 'RANDOM_ARMS', 'check_sae_for_cell', 'check_token_passages',
-           'read_window', 'find_firings', 'random_rank_r', 'random_arm_seed', 'nonfiring_atom', 'kl_terms', 'kl_pair',
-           'ArmKLs', 'reference_kls', 'replay_patched', 'fast_kls', 'firing_states', 'passage_firing_states',
-           'kl_fields', 'check_firings', 'replacement_records', 'replacement_test']
+           'read_window', 'cap_firings', 'find_firings', 'random_rank_r', 'random_arm_seed', 'nonfiring_atom',
+           'kl_terms', 'kl_pair', 'ArmKLs', 'reference_kls', 'replay_patched', 'fast_kls', 'firing_states',
+           'passage_firing_states', 'kl_fields', 'check_firings', 'replacement_records', 'replacement_test']
 
 # %% ../nbs/11_substitution.ipynb
 AMPLITUDES = ('coefficient', 'matched_norm')
@@ -120,18 +120,28 @@ def _firing_candidates(adapter, sae, cell:Cell, passages:Tensor, atoms:list|None
     return cand
 
 # %% ../nbs/11_substitution.ipynb
-def _cap_firings(cand:list, max_per_atom:int|None, max_per_passage:int|None, seed:int) -> list:
-    "A seeded random subset of the candidates under the caps (one firing per position), in (passage, position) order."
-    order = torch.randperm(len(cand), generator=torch.Generator().manual_seed(seed)).tolist()
+def cap_firings(keys, # per candidate: the atom its cap counts (the selecting atom, else the atom used)
+                passages, # per candidate: its passage
+                positions, # per candidate: its position
+                max_per_atom:int|None=None, # cap of kept candidates per key
+                max_per_passage:int|None=None, # cap of kept candidates per passage
+                seed:int=0, # seed of the random visiting order
+               ) -> list:
+    "Indices of a seeded random subset of the candidates under the caps, one per (passage, position), in (passage, position) order."
+    for name, cap in (('max_per_atom', max_per_atom), ('max_per_passage', max_per_passage)):
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1): raise ValueError(f"{name} {cap!r} must be None or an int >= 1")
+    keys, passages, positions = (torch.as_tensor(x).tolist() for x in (keys, passages, positions))
+    if not len(keys) == len(passages) == len(positions):
+        raise ValueError(f"keys, passages and positions have lengths {len(keys)}, {len(passages)}, {len(positions)}; need one each per candidate")
+    order = torch.randperm(len(keys), generator=torch.Generator().manual_seed(seed)).tolist()
     per_atom, per_passage, seen, out = defaultdict(int), defaultdict(int), set(), []
     for i in order:
-        f = cand[i]
-        key = f['selected_by'] if f['selected_by'] is not None else f['atom']
-        if (f['passage'], f['position']) in seen: continue
+        key, p, spot = keys[i], passages[i], (passages[i], positions[i])
+        if spot in seen: continue
         if max_per_atom is not None and per_atom[key] >= max_per_atom: continue
-        if max_per_passage is not None and per_passage[f['passage']] >= max_per_passage: continue
-        per_atom[key] += 1; per_passage[f['passage']] += 1; seen.add((f['passage'], f['position'])); out.append(f)
-    return sorted(out, key=lambda f: (f['passage'], f['position']))
+        if max_per_passage is not None and per_passage[p] >= max_per_passage: continue
+        per_atom[key] += 1; per_passage[p] += 1; seen.add(spot); out.append(i)
+    return sorted(out, key=lambda i: (passages[i], positions[i]))
 
 # %% ../nbs/11_substitution.ipynb
 @torch.no_grad()
@@ -161,7 +171,8 @@ def find_firings(adapter, # host adapter of the model
         what = f"atom {atoms if atom is not None and not isinstance(atom, int) else atom}" if atom is not None else "any atom"
         raise ValueError(f"no firings of {what} in cell L{cell.layer} H{cell.head} over {passages.shape[0]} passages "
                          f"(positions 0..{T - W}); use more passages or another atom")
-    return _cap_firings(cand, max_per_atom, max_per_passage, seed)
+    keys = [fi['selected_by'] if fi['selected_by'] is not None else fi['atom'] for fi in cand]
+    return [cand[i] for i in cap_firings(keys, [fi['passage'] for fi in cand], [fi['position'] for fi in cand], max_per_atom, max_per_passage, seed)]
 
 # %% ../nbs/11_substitution.ipynb
 def random_rank_r(d_k:int, d_v:int, rank:int, generator:torch.Generator) -> Tensor:
