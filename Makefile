@@ -55,10 +55,10 @@ demo: $(STAMP)
 	$(BIN)/writesae demo --model rwkv7-demo --out demo_report/rwkv7-demo --force
 	$(BIN)/writesae compare demo_report/gdn-demo demo_report/rwkv7-demo demo_report/mamba2-demo --out demo_report/compare --force
 
-# the steering app (nbs/22_steering_app.ipynb) as a standalone page on http://127.0.0.1:8866 (Voila; Ctrl-C stops it)
+# the steering app (nbs/23_steering_app.ipynb) as a standalone page on http://127.0.0.1:8866 (Voila; Ctrl-C stops it)
 APP_PORT ?= 8866
 app: $(STAMP)
-	$(BIN)/voila nbs/22_steering_app.ipynb --no-browser --port=$(APP_PORT) --Voila.ip=127.0.0.1
+	$(BIN)/voila nbs/23_steering_app.ipynb --no-browser --port=$(APP_PORT) --Voila.ip=127.0.0.1
 
 # an HTML site of the notebooks with their saved outputs, contents in reading order: _docs/toc.html (nbconvert; Quarto cannot be installed here)
 docs: $(STAMP)

@@ -39,7 +39,7 @@ def voila_url(tmp_path_factory):
     port = _free_port()
     log = open(tmp_path_factory.mktemp('voila') / 'voila.log', 'w+')  # a file, not a pipe: an unread pipe fills and stalls the server
     env = dict(os.environ, HF_HUB_OFFLINE='1', TRANSFORMERS_OFFLINE='1', PYTHONUNBUFFERED='1')
-    proc = subprocess.Popen([sys.executable, '-m', 'voila', str(ROOT / 'nbs' / '22_steering_app.ipynb'), '--no-browser', f'--port={port}',
+    proc = subprocess.Popen([sys.executable, '-m', 'voila', str(ROOT / 'nbs' / '23_steering_app.ipynb'), '--no-browser', f'--port={port}',
                              '--Voila.ip=127.0.0.1', '--VoilaConfiguration.show_tracebacks=True'],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f'http://127.0.0.1:{port}/'

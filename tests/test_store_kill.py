@@ -1,5 +1,5 @@
 """`writesae store` killed with SIGKILL at random points and rerun gives the tensors of an uninterrupted capture, with no
-temporaries left; this needs real processes, so it lives here rather than in nbs/08_store.ipynb."""
+temporaries left; this needs real processes, so it lives here rather than in nbs/09_store.ipynb."""
 import os, random, signal, subprocess, sys, time
 from pathlib import Path
 

@@ -1,7 +1,7 @@
 """Execute the notebooks as `nbdev_test` does and save their outputs (default), or check that re-executing them
 reproduces the saved outputs (`--check`, what `make test` runs).
 
-    python tools/run_notebooks.py [--check] [--workers 2] [nbs/04_sae.ipynb ...]
+    python tools/run_notebooks.py [--check] [--workers 2] [nbs/05_sae.ipynb ...]
 
 Cells are skipped exactly as `nbdev_test` skips them: markdown, `#| eval: false`, and the flags in `settings.ini`'s
 `tst_flags` (gpu, slow, hub); a skipped cell keeps whatever outputs it has. Each notebook runs in its own process, in
