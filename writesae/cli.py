@@ -81,6 +81,8 @@ def _load_rwkv7_folder(p:Path, dev, dtype):
     return model, tok
 
 # %% ../nbs/29_cli.ipynb
+MODEL_DTYPES = ('float32', 'bfloat16', 'float16')  # the dtypes a command can run the host model in
+
 def load_host_model(name_or_path:str, # demo name, local folder or hub id
                     device:str='cpu', # torch device
                     dtype=None, # parameter dtype: a torch dtype or its name (default float32)
@@ -89,6 +91,7 @@ def load_host_model(name_or_path:str, # demo name, local folder or hub id
     import torch
     from writesae.zoo import DEMO_NAMES, load_demo
     from writesae.sae import HUB_ID
+    if isinstance(dtype, str) and dtype not in MODEL_DTYPES: raise ValueError(f"dtype {dtype!r} is not one of {MODEL_DTYPES}")
     dtype = torch.float32 if dtype is None else getattr(torch, dtype) if isinstance(dtype, str) else dtype
     dev = check_device(device)
     if name_or_path in DEMO_NAMES: return load_demo(name_or_path, device=dev, dtype=dtype)
@@ -106,8 +109,6 @@ def load_host_model(name_or_path:str, # demo name, local folder or hub id
     except (OSError, ValueError, RuntimeError, EnvironmentError) as e: raise ValueError(f"{where}: cannot be loaded ({_first_line(e)})") from None
     if len(tok) < 2: raise ValueError(f"{where}: the tokenizer has {len(tok)} token(s); the tokenizer files are missing or broken")
     return model, tok
-
-MODEL_DTYPES = ('float32', 'bfloat16', 'float16')
 
 def _add_model_device(p):
     "`--device` and `--model-dtype`, for the commands that run the host model."
@@ -221,21 +222,16 @@ def _train_settings(a) -> tuple:
     TrainConfig(**train_kw)  # a bad value fails here with its name and range (torch-free)
     return a.variant, sae_kw, train_kw
 
-def _saved_settings(out) -> tuple:
-    "(variant, SAE config fields, TrainConfig fields) of the resume state in `out/last`, for the options `writesae train` has."
+def _resume_settings(out, variant, sae_kw, train_kw) -> tuple:
+    "The settings of the run saved in `out/last`; an option given now must agree with them (`--save-every` alone may change)."
     from writesae.sae import load_meta
     from writesae.train import load_trainer_state
     rec, tc = load_meta(out / 'last'), load_trainer_state(out / 'last')['train_config']
-    return rec['variant'], {k: rec[k] for k in SAE_OPTIONS + ('seed',)}, {k: tc[k] for k in TRAIN_OPTIONS + ('seed',) if k != 'save_every'}
-
-def _resume_settings(out, variant, sae_kw, train_kw) -> tuple:
-    "The saved run's settings; an option given now must agree with them (`--save-every` may change)."
-    sv, ss, st = _saved_settings(out)
-    now = {k: v for k, v in train_kw.items() if k != 'save_every'} | sae_kw | dict(variant=variant)
-    saved = st | ss | dict(variant=sv)  # --seed sets both seeds; the SAE's is compared
-    diff = {k: (saved[k], v) for k, v in now.items() if v is not None and v != saved[k]}
+    ss, st = {k: rec[k] for k in SAE_OPTIONS + ('seed',)}, {k: tc[k] for k in TRAIN_OPTIONS + ('seed',) if k != 'save_every'}
+    saved, now = dict(st, **ss, variant=rec['variant']), dict(train_kw, **sae_kw, variant=variant)  # --seed sets both seeds; the SAE's is compared
+    diff = {k: (saved[k], v) for k, v in now.items() if k in saved and v is not None and v != saved[k]}
     if diff: raise ValueError(f"--resume with settings that differ from the run in {out} (saved, given): {diff}")
-    return sv, ss, {k: v for k, v in st.items() if v is not None} | ({'save_every': train_kw['save_every']} if 'save_every' in train_kw else {})
+    return rec['variant'], ss, dict(st, **{k: v for k, v in train_kw.items() if k == 'save_every'})
 
 def _cmd_train(a):
     if a.store or a.states is None:
@@ -616,7 +612,7 @@ def _add_train(sub):
     t.add_argument('--out', required=True, help='run folder: checkpoints (last/, best/, final/) and metrics.jsonl')
     t.add_argument('--variant', default=None, choices=sorted(SAE_VARIANTS), help=f'dictionary variant (default {DEFAULT_VARIANT}: WriteSAE)')
     t.add_argument('--seed', type=int, default=None,
-                   help=f"seed of the initialisation, the data order and the resampling (SAEConfig.seed and TrainConfig.seed; default {config_fields(TrainConfig)['seed']['default']})")
+                   help=f"seed of the initialisation, the data order and the resampling (SAEConfig.seed and TrainConfig.seed; default {TrainConfig.seed})")
     add_config_args(t.add_argument_group('the dictionary (writesae.config.SAEConfig)'), SAEConfig, SAE_OPTIONS)
     add_config_args(t.add_argument_group('training (writesae.config.TrainConfig)'), TrainConfig, TRAIN_OPTIONS)
     t.add_argument('--resume', action='store_true', help="continue the run in --out from its last/ resume state")

@@ -205,13 +205,13 @@ def config_fields(cls) -> dict:
 _METAVARS = {int: 'N', float: 'X', str: 'TEXT'}
 def _show(v) -> str: return f"{v:g}" if isinstance(v, float) else str(v)
 
-def add_config_args(parser, cls, names, help:dict|None=None) -> argparse.ArgumentParser:
+def add_config_args(parser, cls, names) -> argparse.ArgumentParser:
     "Add `--name` options for the fields `names` of config class `cls` (type, choices, help and default from the field; parsed default None)."
-    info, help = config_fields(cls), help or {}
+    info = config_fields(cls)
     for name in names:
         if name not in info: raise ValueError(f"{cls.__name__} has no field {name!r} (fields: {sorted(info)})")
         f = info[name]
-        text = help.get(name, f['help'])
+        text = f['help']
         if f['default'] is not None and f['default'] is not MISSING: text = f"{text} (default {_show(f['default'])})"
         flag = '--' + name.replace('_', '-')
         if f['type'] is bool: parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)

@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 from .hosts import Cell, as_cell, FIRST_READS
-from .substitution import check_sae_for_cell, check_token_passages, read_window, cap_firings
+from .substitution import check_sae_for_cell, check_token_passages, read_window, check_caps, cap_firings
 
 # %% auto 0
 __all__ = ['CellCodes', 'encode_cell', 'write_alignment', 'firing_alignment', 'null_alignment', 'select_firings']
@@ -183,8 +183,7 @@ def select_firings(codes:CellCodes, # from `encode_cell`
     if first_read not in FIRST_READS: raise ValueError(f"first_read {first_read!r} not valid; valid: {FIRST_READS}")
     if by not in ('used', 'active'): raise ValueError(f"by {by!r} not valid; valid: ('used', 'active')")
     if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1: raise ValueError(f"horizon {horizon!r} must be an int >= 1")
-    for name, cap in (('max_per_atom', max_per_atom), ('max_per_passage', max_per_passage)):
-        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1): raise ValueError(f"{name} {cap!r} must be None or an int >= 1")
+    check_caps(max_per_atom, max_per_passage)
     W, _ = read_window(first_read, horizon)
     atom, code = codes.used()
     ok = (code > 0) & (codes.position <= codes.seq_len - W)

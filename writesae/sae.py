@@ -5,9 +5,8 @@
 # %% ../nbs/05_sae.ipynb 2
 from __future__ import annotations
 import json, math, os, re, tempfile
-from dataclasses import dataclass, asdict, fields
 from pathlib import Path
-from typing import ClassVar, NamedTuple
+from typing import NamedTuple
 
 import torch
 import torch.nn as nn
@@ -328,7 +327,6 @@ def _alive_norm(weight, alive):
     "Mean per-feature norm of `weight` over alive features (1 if none)."
     if not alive.any(): return weight.new_tensor(1.0)
     return weight[alive].flatten(1).norm(dim=1).mean()
-
 
 # %% ../nbs/05_sae.ipynb
 class _FactoredDecoder:

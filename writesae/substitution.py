@@ -16,9 +16,10 @@ from . import stats
 
 # %% auto 0
 __all__ = ['AMPLITUDES', 'WHATS', 'ENGINES', 'KL_DIRECTIONS', 'ARMS', 'RANDOM_ARMS', 'check_sae_for_cell', 'check_token_passages',
-           'read_window', 'cap_firings', 'find_firings', 'random_rank_r', 'random_arm_seed', 'nonfiring_atom',
-           'kl_terms', 'kl_pair', 'ArmKLs', 'reference_kls', 'replay_patched', 'fast_kls', 'firing_states',
-           'passage_firing_states', 'kl_fields', 'check_firings', 'replacement_records', 'replacement_test']
+           'read_window', 'check_caps', 'cap_firings', 'find_firings', 'random_rank_r', 'random_arm_seed',
+           'nonfiring_atom', 'kl_terms', 'kl_pair', 'ArmKLs', 'reference_kls', 'replay_patched', 'fast_kls',
+           'firing_states', 'passage_firing_states', 'kl_fields', 'check_firings', 'replacement_records',
+           'replacement_test']
 
 # %% ../nbs/12_substitution.ipynb
 AMPLITUDES = ('coefficient', 'matched_norm')
@@ -120,6 +121,11 @@ def _firing_candidates(adapter, sae, cell:Cell, passages:Tensor, atoms:list|None
     return cand
 
 # %% ../nbs/12_substitution.ipynb
+def check_caps(max_per_atom, max_per_passage):
+    "Raise a one-line error unless each cap is None or an int >= 1."
+    for name, cap in (('max_per_atom', max_per_atom), ('max_per_passage', max_per_passage)):
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1): raise ValueError(f"{name} {cap!r} must be None or an int >= 1")
+
 def cap_firings(keys, # per candidate: the atom its cap counts (the selecting atom, else the atom used)
                 passages, # per candidate: its passage
                 positions, # per candidate: its position
@@ -128,8 +134,7 @@ def cap_firings(keys, # per candidate: the atom its cap counts (the selecting at
                 seed:int=0, # seed of the random visiting order
                ) -> list:
     "Indices of a seeded random subset of the candidates under the caps, one per (passage, position), in (passage, position) order."
-    for name, cap in (('max_per_atom', max_per_atom), ('max_per_passage', max_per_passage)):
-        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1): raise ValueError(f"{name} {cap!r} must be None or an int >= 1")
+    check_caps(max_per_atom, max_per_passage)
     keys, passages, positions = (torch.as_tensor(x).tolist() for x in (keys, passages, positions))
     if not len(keys) == len(passages) == len(positions):
         raise ValueError(f"keys, passages and positions have lengths {len(keys)}, {len(passages)}, {len(positions)}; need one each per candidate")
@@ -163,6 +168,7 @@ def find_firings(adapter, # host adapter of the model
     atoms = _check_atoms(sae, atom)
     _check_choice('first_read', first_read, FIRST_READS)
     if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1: raise ValueError(f"horizon {horizon!r} must be an int >= 1")
+    check_caps(max_per_atom, max_per_passage)  # before the forward passes
     W, _ = read_window(first_read, horizon)
     T = passages.shape[1]
     if W > T: raise ValueError(f"horizon {horizon} with first_read={first_read!r} needs {W} positions; passages have {T}")

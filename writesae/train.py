@@ -5,7 +5,7 @@
 # %% ../nbs/06_train.ipynb 2
 from __future__ import annotations
 import contextlib, inspect, json, math, os, sys, warnings
-from dataclasses import dataclass, asdict, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import NamedTuple, Callable, Iterable
 
