@@ -18,8 +18,8 @@ from .passage import deletion_nll_records, deletion_summary, reconstruction_reco
 from .formatting import pct, num, pct_ci
 
 # %% auto 0
-__all__ = ['PROTOCOLS', 'POOLS', 'EvalConfig', 'partition_cell', 'replacement_step', 'evaluate_cell', 'sweep_heads',
-           'partition_seeds', 'table2_markdown', 'add_evaluation', 'evaluation_summary']
+__all__ = ['PROTOCOLS', 'POOLS', 'EvalConfig', 'partition_cell', 'replacement_step', 'check_companions', 'evaluate_bound',
+           'evaluate_cell', 'sweep_heads', 'partition_seeds', 'table2_markdown', 'add_evaluation', 'evaluation_summary']
 
 # %% ../nbs/17_evaluate.ipynb
 PROTOCOLS = {
@@ -99,13 +99,15 @@ def quick(cls:EvalConfig, **kw):
                          cf_horizon=4, cf_passages=2, check_passages=4, null_positions=256), **kw})
 
 # %% ../nbs/17_evaluate.ipynb
+from .firings import BoundCell, bind_cell
+
 def _t(t0): return round(time.time() - t0, 2)
 
-def partition_cell(codes, # `encode_cell` of the held-out passages
-                   sae, # the SAE that made them
+def partition_cell(b:BoundCell, # `bind_cell` of the held-out passages
                    cfg:EvalConfig, # settings (tau, null_positions, seed)
                   ) -> dict:
     "The register/bundle partition of one cell: per-atom median cosines, the mixtures, the null, the register atoms."
+    codes, sae = b.codes, b.sae
     fa = firing_alignment(codes, sae)
     rows = partition.atom_alignment(fa['atom'], fa['cos'], codes.n_features, cos_key=fa.get('cos_key'), cos_value=fa.get('cos_value'))
     med = np.array([r['cosine'] for r in rows])
@@ -123,26 +125,22 @@ def _engine_for(adapter) -> str:
     "The replay engine for this host: the fast cached replays where the family supports them, else whole-passage forwards."
     return 'fast' if getattr(adapter, 'fast_replay', True) else 'reference'
 
-def replacement_step(adapter, # host adapter
-                     sae, # SAE of `cell`
-                     cell:Cell, # the cell
-                     passages:torch.Tensor, # [n, T] held-out token ids (those `codes` encode)
-                     codes, # `encode_cell` of them
+def replacement_step(b:BoundCell, # `bind_cell` of the held-out passages
                      part:dict, # `partition_cell` of them (its registers feed pool='registers'; its classes go into the records)
                      cfg:EvalConfig, # settings
-                     meta:dict|None=None, # checkpoint meta
                      firings:list|None=None, # given firings (default: chosen from the pool by `select_firings`)
                     ) -> tuple:
     "(firings, records) of the replacement test under `cfg`; every record stamped with protocol, pool and the atom's class."
+    cell = b.cell
     if firings is None:
         if cfg.pool == 'registers' and not part['registers']:
             raise ValueError(f"pool='registers' but the partition of cell L{cell.layer} H{cell.head} found no register atom"
                              + (f" ({part['skipped']})" if part.get('skipped') else '') + "; use pool='all'")
         sel = dict(atoms=part['registers'], by='active') if cfg.pool == 'registers' else {}
-        firings = select_firings(codes, cfg.max_per_atom, cfg.max_per_passage, cfg.horizon, cfg.first_read, cfg.seed, **sel)
-    recs = replacement_records(adapter, sae, cell, passages, firings=firings, amplitude=cfg.amplitude, what=cfg.what,
-                               first_read=cfg.first_read, horizon=cfg.horizon, kl_direction=cfg.kl_direction, seed=cfg.seed, meta=meta,
-                               engine=_engine_for(adapter), random_arm=cfg.random_arm)
+        firings = select_firings(b.codes, cfg.max_per_atom, cfg.max_per_passage, cfg.horizon, cfg.first_read, cfg.seed, **sel)
+    recs = replacement_records(b.adapter, b.sae, cell, b.passages, firings=firings, amplitude=cfg.amplitude, what=cfg.what,
+                               first_read=cfg.first_read, horizon=cfg.horizon, kl_direction=cfg.kl_direction, seed=cfg.seed, meta=b.meta,
+                               engine=_engine_for(b.adapter), random_arm=cfg.random_arm)
     cls = {r['atom']: r['cls'] for r in part['atoms'] if 'cls' in r}
     for r in recs: r.update(cls=cls.get(r['atom']), protocol=cfg.protocol, pool=cfg.pool)
     return firings, recs
@@ -167,51 +165,51 @@ def _population_step(recs:list, # replacement records
     return pop
 
 # %% ../nbs/17_evaluate.ipynb
-def _baseline_step(adapter, sae, flat_sae, cell:Cell, passages:torch.Tensor,
+def _baseline_step(b:BoundCell, # the bound cell
+                   flat_sae, # a FlatSAE of the same cell
                    firings:list, # the replacement test's firings
                    recs:list, # the replacement test's records (reused when they already are at matched norm)
-                   cfg:EvalConfig, meta:dict|None=None,
+                   cfg:EvalConfig, # settings
                   ) -> dict:
     "The flat+SVD baseline on the replacement test's firings, beside the WriteSAE atom at the write's norm."
     mn = recs if cfg.amplitude == 'matched_norm' else replacement_records(
-        adapter, sae, cell, passages, firings=firings, amplitude='matched_norm', what='write', first_read=cfg.first_read,
-        kl_direction=cfg.kl_direction, seed=cfg.seed, meta=meta, engine=_engine_for(adapter), random_arm=cfg.random_arm)
+        b.adapter, b.sae, b.cell, b.passages, firings=firings, amplitude='matched_norm', what='write', first_read=cfg.first_read,
+        kl_direction=cfg.kl_direction, seed=cfg.seed, meta=b.meta, engine=_engine_for(b.adapter), random_arm=cfg.random_arm)
     if mn is not recs:
         mp = dataclasses.replace(cfg, amplitude='matched_norm', what='write', horizon=1, protocol=None).protocol
         for r in mn: r['protocol'] = mp
-    fl = flat_svd_records(adapter, flat_sae, cell, passages, firings, first_read=cfg.first_read, kl_direction=cfg.kl_direction, seed=cfg.seed,
-                          engine=_engine_for(adapter))
+    fl = flat_svd_records(b.adapter, flat_sae, b.cell, b.passages, firings, first_read=cfg.first_read, kl_direction=cfg.kl_direction, seed=cfg.seed,
+                          engine=_engine_for(b.adapter))
     row = lambda rs: dict(n=len(rs), win=stats.win_rate([r['kl_atom'] for r in rs], [r['kl_delete'] for r in rs]),
                           strict_chain=stats.strict_chain_rate(*([r[f'kl_{a}'] for r in rs] for a in ('atom', 'delete', 'random'))),
                           median_kl={a: float(np.median([r[f'kl_{a}'] for r in rs])) for a in ('atom', 'delete', 'random')})
     return dict(writesae_matched_norm=row(mn), flat_svd=row(fl), records=fl)
 
 # %% ../nbs/17_evaluate.ipynb
-def _closed_form_step(adapter, sae, cell:Cell, passages:torch.Tensor,
-                      fc:np.ndarray, # fire counts of the atoms on the held-out passages
+def _closed_form_step(b:BoundCell, # the bound cell
                       cls:dict, # {atom: 'register' | 'bundle'} from the partition
                       cfg:EvalConfig, # settings (cf_atoms, cf_eps, cf_horizon, cf_passages, cf_t0, first_read)
                       skipped:dict, # filled with the reason when the SAE has no factored atoms
                      ) -> dict|None:
     "The closed-form test on the most frequent alive atoms: records, summary, per-eps medians and the state norm at the edits."
+    sae, fc, T = b.sae, b.codes.fire_counts(), b.passages.shape[1]
     if 'key_factors' not in dict(sae.named_parameters()): skipped['closed_form'] = f"{type(sae).__name__} has no factored atoms"; return None
-    T = passages.shape[1]
     alive = np.flatnonzero(fc > 0)
     ids = [int(a) for a in alive[np.argsort(-fc[alive], kind='stable')][:cfg.cf_atoms]]
     Tc = T - 1 - cfg.cf_horizon
     t0s = list(cfg.cf_t0) if cfg.cf_t0 is not None else sorted({max(0, Tc // 2), max(0, Tc)})
-    cr, cs = closed_form_test(adapter, cell, atoms_of(sae, ids), passages[:cfg.cf_passages], eps_list=cfg.cf_eps, t0_positions=t0s,
+    cr, cs = closed_form_test(b.adapter, b.cell, atoms_of(sae, ids), b.passages[:cfg.cf_passages], eps_list=cfg.cf_eps, t0_positions=t0s,
                               horizon=cfg.cf_horizon, first_read=cfg.first_read, atom_ids=ids)
     for r in cs['per_atom']: r['cls'] = cls.get(r['atom'])
     rk = min(cs['median'])
     by_eps = {e: summarize_closed_form([r for r in cr if r['eps'] == e and r['token_rank'] == rk])['median'][rk] for e in cfg.cf_eps}
-    capc = adapter.capture(passages[:cfg.cf_passages].to(adapter.device), cells=[cell], states=True)[cell]
-    s_norm = float(capc.states[:, t0s].flatten(2).norm(dim=-1).median())
+    c = b.codes  # the state norms at the edit positions come from the encoding pass (None where no t0 was encoded)
+    at = (c.passage < cfg.cf_passages) & torch.isin(c.position, torch.tensor(t0s))
+    s_norm = float(c.state_norm[at].median()) if at.any() else None
     return dict(records=cr, summary=cs, atoms=ids, by_eps=by_eps, median_state_norm_t0=s_norm)
 
 # %% ../nbs/17_evaluate.ipynb
-def _register_deletion_step(adapter, sae, cell:Cell, passages:torch.Tensor,
-                            codes, # `encode_cell` of the held-out passages
+def _register_deletion_step(b:BoundCell, # the bound cell
                             registers:list, # register atoms of the partition
                             m:int, # the first m passages are used
                             cfg:EvalConfig, # settings (seed, first_read)
@@ -219,51 +217,100 @@ def _register_deletion_step(adapter, sae, cell:Cell, passages:torch.Tensor,
                            ) -> dict|None:
     "Register deletion: every firing of a register atom in the first `m` passages removed, NLL against matched random removals."
     if not registers: skipped['register_deletion'] = 'no register atoms'; return None
-    ft = codes.firing_table(); keep = np.isin(ft['atom'], registers) & (ft['passage'] < m)
+    ft = b.codes.firing_table(); keep = np.isin(ft['atom'], registers) & (ft['passage'] < m)
     fs = [dict(passage=int(p), position=int(t), atom=int(a), code=float(c))
           for p, t, a, c in zip(ft['passage'][keep], ft['position'][keep], ft['atom'][keep], ft['code'][keep])]
     if not fs: skipped['register_deletion'] = f"no register firing in the first {m} passages"; return None
-    dr = deletion_nll_records(adapter, sae, cell, passages[:m], fs, seed=cfg.seed, first_read=cfg.first_read)
+    dr = deletion_nll_records(b.adapter, b.sae, b.cell, b.passages[:m], fs, seed=cfg.seed, first_read=cfg.first_read)
     return dict(records=dr, summary=deletion_summary(dr))
 
 # %% ../nbs/17_evaluate.ipynb
-def _reconstruction_step(adapter, sae, cell:Cell, passages:torch.Tensor,
+def _reconstruction_step(b:BoundCell, # the bound cell
                          m:int, # the first m passages are used
                          cfg:EvalConfig, # settings (recon_prefix)
                          head_saes:dict|None=None, # {head: SAE} of the layer: adds the all-heads variant
                         ) -> dict:
     "Reconstruction perplexity: the state in the middle of each passage replaced by its reconstruction (this head; all heads if given)."
-    P = cfg.recon_prefix if cfg.recon_prefix is not None else passages.shape[1] // 2
+    cell, sae = b.cell, b.sae
+    P = cfg.recon_prefix if cfg.recon_prefix is not None else b.passages.shape[1] // 2
     sets = {'single': [cell.head]}
     saes = {cell.head: sae}
     if head_saes is not None: saes = dict(head_saes); saes[cell.head] = sae; sets['all'] = sorted(saes)
-    rr = reconstruction_records(adapter, saes, cell.layer, passages[:m], P, head_sets=sets)
+    rr = reconstruction_records(b.adapter, saes, cell.layer, b.passages[:m], P, head_sets=sets)
     return dict(records=rr, summary=reconstruction_summary(rr))
 
 # %% ../nbs/17_evaluate.ipynb
-def _check_eval_inputs(adapter, sae, cell, passages:torch.Tensor, cfg:EvalConfig, flat_sae=None, head_saes:dict|None=None, meta:dict|None=None) -> tuple:
-    "(cell, passages) checked before any test runs: the SAEs fit the cell, the passages are token ids long enough to test."
-    cell = check_sae_for_cell(adapter, sae, cell, meta)
+def check_companions(adapter, # host adapter of the model
+                     cell, # Cell or (layer, head) of the evaluated SAE
+                     cfg:EvalConfig, # settings
+                     flat_sae=None, # a FlatSAE of the same cell
+                     head_saes:dict|None=None, # {head: SAE} for every head of the layer
+                     b:BoundCell|None=None, # the bound cell, when made: its skip_first and passages must fit `cfg`
+                    ) -> Cell:
+    "The checked cell, after the SAEs that come with the evaluated one fit their cells and a bound cell fits the settings."
+    cell = adapter.check_cell(as_cell(cell))
     if flat_sae is not None: check_sae_for_cell(adapter, flat_sae, cell)
-    passages = check_token_passages(passages)
-    T = passages.shape[1]
-    if cfg.skip_first >= T - cfg.horizon: raise ValueError(f"skip_first {cfg.skip_first} leaves no position to test in passages of {T} tokens")
     if head_saes is not None:
         H = adapter.n_heads(cell.layer)
         if sorted(head_saes) != list(range(H)): raise ValueError(f"head_saes must hold one SAE per head 0..{H - 1} of layer {cell.layer}; got heads {sorted(head_saes)}")
         for h, s in head_saes.items(): check_sae_for_cell(adapter, s, Cell(cell.layer, h))
-    return cell, passages
+    if b is not None:
+        if b.adapter is not adapter or b.cell != cell: raise ValueError(f"the bound cell is L{b.cell.layer} H{b.cell.head} of another binding, not L{cell.layer} H{cell.head} of this host")
+        if b.skip_first != cfg.skip_first: raise ValueError(f"the bound cell encodes from position {b.skip_first}, the config's skip_first is {cfg.skip_first}; bind with skip_first={cfg.skip_first}")
+        T = b.passages.shape[1]
+        if cfg.skip_first >= T - cfg.horizon: raise ValueError(f"skip_first {cfg.skip_first} leaves no position to test in passages of {T} tokens (a test reads {cfg.horizon} more); valid: 0..{T - cfg.horizon - 1}")
+    return cell
 
 # %% ../nbs/17_evaluate.ipynb
-def _cell_header(adapter, sae, cell:Cell, cfg:EvalConfig, codes, fc:np.ndarray, n:int, T:int) -> dict:
+def _cell_header(b:BoundCell, cfg:EvalConfig) -> dict:
     "The first fields of an evaluation: the cell, family, settings, passage counts, the SAE's shape, alive / dead atoms and L0."
-    return dict(cell=(cell.layer, cell.head), family=adapter.family, config=asdict(cfg), n_passages=n, seq_len=T, n_states=len(codes),
+    sae, codes, (n, T) = b.sae, b.codes, b.passages.shape
+    fc = codes.fire_counts()
+    return dict(cell=(b.cell.layer, b.cell.head), family=b.adapter.family, config=asdict(cfg), n_passages=n, seq_len=T, n_states=len(codes),
                sae=dict(variant=sae.config.variant if hasattr(sae.config, 'variant') else type(sae).__name__, n_features=sae.n_features,
                         k=getattr(sae.config, 'k', None), rank=sae.config.rank),
                fire_counts=fc, n_alive=int((fc > 0).sum()), n_dead=int((fc == 0).sum()),
                l0=float((codes.values > 0).sum(1).float().mean()))
 
 # %% ../nbs/17_evaluate.ipynb
+@torch.no_grad()
+def evaluate_bound(b:BoundCell, # `bind_cell` of the held-out passages, with the config's skip_first
+                   config:EvalConfig|None=None, # settings
+                   flat_sae=None, # a FlatSAE of the same cell: adds the flat+SVD baseline
+                   head_saes:dict|None=None, # {head: SAE} for every head of the layer: adds the all-heads reconstruction PPL
+                  ) -> dict:
+    "Every test of the paper on a bound cell; one dict of records, summaries, settings and timings."
+    cfg = config or EvalConfig()
+    cell = check_companions(b.adapter, b.cell, cfg, flat_sae, head_saes, b)
+    n = b.passages.shape[0]
+    t0 = time.time(); sec, skipped = {}, {}
+    if b.codes.fire_counts().sum() == 0: raise ValueError(f"no firings in cell L{cell.layer} H{cell.head} over {n} passages (positions >= {cfg.skip_first}): "
+                                                          f"no atom of this SAE is active there; check the SAE and the passages")
+    out = _cell_header(b, cfg)
+    t1 = time.time(); part = partition_cell(b, cfg); sec['partition'] = _t(t1)
+    if part.get('skipped'): skipped['partition'] = part['skipped']
+    out['partition'] = part
+    cls = {r['atom']: r['cls'] for r in part['atoms'] if 'cls' in r}
+    t1 = time.time()
+    firings, recs = replacement_step(b, part, cfg)
+    out['replacement'] = dict(records=recs, summary=stats.replacement_summary(recs, cfg.n_resamples, cfg.n_permutations, cfg.seed))
+    out['population'] = _population_step(recs, part, cfg, skipped)
+    sec['replacement'] = _t(t1)
+    if flat_sae is not None:
+        t1 = time.time(); out['baseline'] = _baseline_step(b, flat_sae, firings, recs, cfg); sec['baseline'] = _t(t1)
+    else: skipped['baseline'] = 'no FlatSAE given'
+    t1 = time.time(); cf = _closed_form_step(b, cls, cfg, skipped)
+    if cf is not None: out['closed_form'] = cf
+    sec['closed_form'] = _t(t1)
+    t1 = time.time(); m = min(cfg.check_passages, n)
+    dr = _register_deletion_step(b, part['registers'], m, cfg, skipped)
+    if dr is not None: out['register_deletion'] = dr
+    out['reconstruction'] = _reconstruction_step(b, m, cfg, head_saes)
+    sec['passage_checks'] = _t(t1)
+    sec['total'] = _t(t0)
+    out.update(seconds=sec, skipped=skipped)
+    return out
+
 @torch.no_grad()
 def evaluate_cell(adapter, # host adapter of the model
                   sae, # the WriteSAE (or any variant) of `cell`
@@ -275,38 +322,14 @@ def evaluate_cell(adapter, # host adapter of the model
                   meta:dict|None=None, # checkpoint meta of `sae`, checked against the cell
                   progress:bool=False, # progress bar of the encoding pass
                  ) -> dict:
-    "Every test of the paper on one cell; one dict of records, summaries, settings and timings."
+    "Every test of the paper on one cell: the inputs checked and the cell bound (one encoding pass), then `evaluate_bound`."
     cfg = config or EvalConfig()
-    cell, passages = _check_eval_inputs(adapter, sae, cell, passages, cfg, flat_sae, head_saes, meta)
-    n, T = passages.shape
-    t0 = time.time(); sec, skipped = {}, {}
-    codes = encode_cell(adapter, sae, cell, passages, skip_first=cfg.skip_first, progress=progress)
-    fc = codes.fire_counts(); sec['encode'] = _t(t0)
-    if fc.sum() == 0: raise ValueError(f"no firings in cell L{cell.layer} H{cell.head} over {n} passages (positions >= {cfg.skip_first}): "
-                                       f"no atom of this SAE is active there; check the SAE and the passages")
-    out = _cell_header(adapter, sae, cell, cfg, codes, fc, n, T)
-    t1 = time.time(); part = partition_cell(codes, sae, cfg); sec['partition'] = _t(t1)
-    if part.get('skipped'): skipped['partition'] = part['skipped']
-    out['partition'] = part
-    cls = {r['atom']: r['cls'] for r in part['atoms'] if 'cls' in r}
-    t1 = time.time()
-    firings, recs = replacement_step(adapter, sae, cell, passages, codes, part, cfg, meta)
-    out['replacement'] = dict(records=recs, summary=stats.replacement_summary(recs, cfg.n_resamples, cfg.n_permutations, cfg.seed))
-    out['population'] = _population_step(recs, part, cfg, skipped)
-    sec['replacement'] = _t(t1)
-    if flat_sae is not None:
-        t1 = time.time(); out['baseline'] = _baseline_step(adapter, sae, flat_sae, cell, passages, firings, recs, cfg, meta); sec['baseline'] = _t(t1)
-    else: skipped['baseline'] = 'no FlatSAE given'
-    t1 = time.time(); cf = _closed_form_step(adapter, sae, cell, passages, fc, cls, cfg, skipped)
-    if cf is not None: out['closed_form'] = cf
-    sec['closed_form'] = _t(t1)
-    t1 = time.time(); m = min(cfg.check_passages, n)
-    dr = _register_deletion_step(adapter, sae, cell, passages, codes, part['registers'], m, cfg, skipped)
-    if dr is not None: out['register_deletion'] = dr
-    out['reconstruction'] = _reconstruction_step(adapter, sae, cell, passages, m, cfg, head_saes)
-    sec['passage_checks'] = _t(t1)
-    sec['total'] = _t(t0)
-    out.update(seconds=sec, skipped=skipped)
+    check_companions(adapter, cell, cfg, flat_sae, head_saes)  # before the encoding pass
+    t0 = time.time()
+    b = bind_cell(adapter, sae, cell, passages, skip_first=cfg.skip_first, meta=meta, horizon=cfg.horizon, progress=progress)
+    t_encode = _t(t0)
+    out = evaluate_bound(b, cfg, flat_sae, head_saes)
+    out['seconds'] = {'encode': t_encode, **out['seconds'], 'total': _t(t0)}
     return out
 
 # %% ../nbs/17_evaluate.ipynb
@@ -323,15 +346,15 @@ def sweep_heads(adapter, # host adapter
     passages = check_token_passages(passages)
     rows, all_recs = [], []
     for h in sorted(saes):
-        codes = encode_cell(adapter, saes[h], Cell(layer, h), passages, skip_first=cfg.skip_first)
-        part = partition_cell(codes, saes[h], cfg) if cfg.pool == 'registers' else dict(atoms=[], registers=[])
-        try: _, recs = replacement_step(adapter, saes[h], Cell(layer, h), passages, codes, part, cfg)
+        hb = bind_cell(adapter, saes[h], Cell(layer, h), passages, skip_first=cfg.skip_first)
+        part = partition_cell(hb, cfg) if cfg.pool == 'registers' else dict(atoms=[], registers=[])
+        try: _, recs = replacement_step(hb, part, cfg)
         except ValueError as e:
             if not str(e).startswith(('no firings', "pool='registers'")): raise
             rows.append(dict(head=h, n=0, skipped=str(e))); continue
         a, d, r = ([x[f'kl_{arm}'] for x in recs] for arm in ('atom', 'delete', 'random'))
         w = stats.win_rate(a, d)
-        rows.append(dict(head=h, n=len(recs), n_alive=int((codes.fire_counts() > 0).sum()), rate=w['rate'], ci_lo=w['ci_lo'], ci_hi=w['ci_hi'],
+        rows.append(dict(head=h, n=len(recs), n_alive=int((hb.codes.fire_counts() > 0).sum()), rate=w['rate'], ci_lo=w['ci_lo'], ci_hi=w['ci_hi'],
                          strict_chain=stats.strict_chain_rate(a, d, r)['rate'],
                          median_kl_atom=float(np.median(a)), median_kl_delete=float(np.median(d)), median_kl_random=float(np.median(r))))
         all_recs += recs
@@ -359,12 +382,12 @@ def partition_seeds(adapter, # host adapter
     passages = check_token_passages(passages)
     rows, atoms = [], []
     for i, s in enumerate(saes):
-        codes = encode_cell(adapter, s, cell, passages, skip_first=cfg.skip_first)
-        p = partition_cell(codes, s, cfg)
-        alive = codes.alive()
+        sb = bind_cell(adapter, s, cell, passages, skip_first=cfg.skip_first)
+        p = partition_cell(sb, cfg)
+        alive = sb.codes.alive()
         atoms.append(s.atoms(torch.as_tensor(alive)).flatten(1).float().cpu().numpy())
         mix = p['mixture']
-        rows.append(dict(seed_index=i, seed=getattr(s.config, 'seed', None), n_alive=len(alive), n_dead=len(codes.dead()),
+        rows.append(dict(seed_index=i, seed=getattr(s.config, 'seed', None), n_alive=len(alive), n_dead=len(sb.codes.dead()),
                          n_register=mix['n_register'] if mix else 0, n_bundle=mix['n_bundle'] if mix else len(alive),
                          delta_bic=mix['delta_bic'] if mix else math.nan))
     counts = {c: [r[f'n_{c}'] for r in rows] for c in ('register', 'bundle', 'dead')}

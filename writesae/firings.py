@@ -14,7 +14,8 @@ from .hosts import Cell, as_cell, FIRST_READS
 from .substitution import check_sae_for_cell, check_token_passages, read_window, check_caps, cap_firings
 
 # %% auto 0
-__all__ = ['CellCodes', 'encode_cell', 'write_alignment', 'firing_alignment', 'null_alignment', 'select_firings']
+__all__ = ['CellCodes', 'encode_cell', 'BoundCell', 'bind_cell', 'write_alignment', 'firing_alignment', 'null_alignment',
+           'select_firings']
 
 # %% ../nbs/15_firings.ipynb
 @dataclass
@@ -33,6 +34,7 @@ class CellCodes:
     v:Tensor # [N, d_v] value of the write
     strength:Tensor # [N] write strength (the write is strength * k v^T)
     q:Tensor|None=None # [N, d_k] query the read at that position uses (the key lens's 'reader' side)
+    state_norm:Tensor|None=None # [N] Frobenius norm of the state (the scale an edit there is measured against)
 
     def __len__(self): return len(self.passage)
 
@@ -95,10 +97,48 @@ def encode_cell(adapter, # host adapter of the model
         cols['indices'].append(code.indices.cpu())
         for name in ('k', 'v', 'q'): cols[name].append(getattr(c, name)[:, skip_first:].reshape(b * (T - skip_first), -1).float().cpu())
         cols['strength'].append(c.strength[:, skip_first:].reshape(-1).float().cpu())
+        cols['state_norm'].append(S.float().flatten(1).norm(dim=1).cpu())
         cols['passage'].append(torch.arange(i, i + b).repeat_interleave(T - skip_first))
         cols['position'].append(torch.arange(skip_first, T).repeat(b))
     return CellCodes(cell=cell, family=adapter.family, n_features=sae.n_features, seq_len=T, n_passages=n,
                      **{k: torch.cat(v) for k, v in cols.items()})
+
+# %% ../nbs/15_firings.ipynb
+@dataclass(eq=False, repr=False)
+class BoundCell:
+    "One cell of a host bound to its SAE and held-out passages: checked once, encoded once, read by every test."
+    adapter:object # host adapter of the model
+    sae:object # the SAE of `cell`
+    cell:Cell # the cell, checked against the host and the SAE
+    passages:Tensor # [n, T] held-out token ids, checked
+    codes:CellCodes # the one encoding pass (positions >= skip_first)
+    skip_first:int=0 # positions < skip_first are not encoded
+    meta:dict|None=None # checkpoint meta of `sae`, checked against the cell
+
+    def __repr__(self):
+        fc = self.codes.fire_counts(); n, T = self.passages.shape
+        return (f"BoundCell({self.adapter.family} L{self.cell.layer} H{self.cell.head}, {type(self.sae).__name__} of {self.sae.n_features} atoms, "
+                f"{n} passages x {T} tokens, {len(self.codes)} states from position {self.skip_first}, {int((fc > 0).sum())} alive atoms)")
+
+@torch.no_grad()
+def bind_cell(adapter, # host adapter of the model
+              sae, # SAE of `cell`
+              cell, # Cell or (layer, head)
+              passages:Tensor, # [n, T] held-out token ids
+              skip_first:int=0, # positions < skip_first are not encoded
+              meta:dict|None=None, # checkpoint meta, checked against the cell
+              horizon:int=0, # positions a test reads after an encoded one (passages must leave room for them)
+              batch_size:int=8, # passages per capture forward
+              progress:bool=False, # tqdm bar of the encoding pass
+             ) -> BoundCell:
+    "Check host, SAE, cell and passages once and encode the cell once: the `BoundCell` the tests of `writesae.evaluate` read."
+    passages = check_token_passages(passages)
+    T = passages.shape[1]
+    if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 0: raise ValueError(f"horizon {horizon!r} must be an int >= 0")
+    if horizon and isinstance(skip_first, int) and skip_first >= T - horizon:
+        raise ValueError(f"skip_first {skip_first} leaves no position to test in passages of {T} tokens (a test reads {horizon} more); valid: 0..{T - horizon - 1}")
+    codes = encode_cell(adapter, sae, cell, passages, skip_first=skip_first, batch_size=batch_size, meta=meta, progress=progress)
+    return BoundCell(adapter=adapter, sae=sae, cell=codes.cell, passages=passages, codes=codes, skip_first=skip_first, meta=meta)
 
 # %% ../nbs/15_firings.ipynb
 def _atom_norms(sae, ids:Tensor) -> Tensor:

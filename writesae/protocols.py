@@ -12,7 +12,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 from .hosts import Cell, as_cell
 from .evaluate import EvalConfig, PROTOCOLS, evaluate_cell, partition_cell, replacement_step
-from .firings import encode_cell, select_firings
+from .firings import BoundCell, bind_cell, select_firings
 from .substitution import check_sae_for_cell, check_token_passages
 from .train import TrainConfig, train_sae
 from .formatting import pct, num, pct_ci
@@ -65,17 +65,19 @@ def replacement_only(adapter, # host adapter
                      passages:Tensor, # [n, T] held-out token ids
                      config:EvalConfig|None=None, # settings (default: 'ours')
                      firings:list|None=None, # given firings (default: chosen from the config's pool)
-                     codes=None, # `encode_cell` of the passages, when already made
+                     bound:BoundCell|None=None, # `bind_cell` of the passages, when already made
                      part:dict|None=None, # `partition_cell` of them, when already made
                     ) -> dict:
     "The replacement test alone, as in `evaluate_cell`: config, counts, partition sizes, firings, records and their summary."
     cfg = config or EvalConfig()
-    cell = check_sae_for_cell(adapter, sae, cell)
-    passages = check_token_passages(passages)
-    codes = codes if codes is not None else encode_cell(adapter, sae, cell, passages, skip_first=cfg.skip_first)
-    part = part if part is not None else partition_cell(codes, sae, cfg)
-    fs, recs = replacement_step(adapter, sae, cell, passages, codes, part, cfg, firings=firings)
-    fc = codes.fire_counts()
+    b = bound if bound is not None else bind_cell(adapter, sae, cell, passages, skip_first=cfg.skip_first, horizon=cfg.horizon)
+    if b.sae is not sae or b.cell != as_cell(cell) or b.skip_first != cfg.skip_first:
+        raise ValueError(f"bound holds another SAE, cell or skip_first (L{b.cell.layer} H{b.cell.head}, from position {b.skip_first}) than these arguments; "
+                         f"bind this SAE and cell with skip_first={cfg.skip_first}")
+    cell, passages = b.cell, b.passages
+    part = part if part is not None else partition_cell(b, cfg)
+    fs, recs = replacement_step(b, part, cfg, firings=firings)
+    fc = b.codes.fire_counts()
     return dict(cell=(cell.layer, cell.head), family=adapter.family, config=asdict(cfg), n_passages=passages.shape[0], seq_len=passages.shape[1],
                 n_alive=int((fc > 0).sum()), n_dead=int((fc == 0).sum()), n_registers=len(part['registers']), firings=fs,
                 replacement=dict(records=recs, summary=stats.replacement_summary(recs, cfg.n_resamples, cfg.n_permutations, cfg.seed)))
@@ -138,22 +140,20 @@ def compare_settings(adapter, # host adapter
     if not settings: raise ValueError("settings is empty; give {label: EvalConfig overrides}")
     base = dict(base or {})
     cfgs = {k: EvalConfig(**{**base, **v, 'pool': pool}) for k, v in settings.items()}  # bad fields fail here, before any work
-    cell = check_sae_for_cell(adapter, sae, cell)
-    passages = check_token_passages(passages)
     c0 = next(iter(cfgs.values()))
-    codes = encode_cell(adapter, sae, cell, passages, skip_first=c0.skip_first)
-    part = partition_cell(codes, sae, c0)
+    b = bind_cell(adapter, sae, cell, passages, skip_first=c0.skip_first, horizon=max(c.horizon for c in cfgs.values()))
+    cell, part = b.cell, partition_cell(b, c0)
     late = 'next' if any(c.first_read == 'next' for c in cfgs.values()) else 'same'
     sel = dict(atoms=part['registers'], by='active') if pool == 'registers' else {}
     if pool == 'registers' and not part['registers']: raise ValueError(f"pool='registers' but the partition of cell L{cell.layer} H{cell.head} found no register atom; use pool='all'")
-    firings = select_firings(codes, c0.max_per_atom, c0.max_per_passage, c0.horizon, late, c0.seed, **sel)
+    firings = select_firings(b.codes, c0.max_per_atom, c0.max_per_passage, c0.horizon, late, c0.seed, **sel)
     out, done = {}, {}
     for label, cfg in cfgs.items():
         key = (cfg.amplitude, cfg.random_arm, cfg.first_read, cfg.what, cfg.horizon)
         if key in done:
             res = dict(done[key]); recs = _with_direction(res['replacement']['records'], cfg.kl_direction, cfg.protocol)
             res.update(config=asdict(cfg), replacement=dict(records=recs, summary=stats.replacement_summary(recs, cfg.n_resamples, cfg.n_permutations, cfg.seed)))
-        else: res = done[key] = replacement_only(adapter, sae, cell, passages, cfg, firings=firings, codes=codes, part=part)
+        else: res = done[key] = replacement_only(adapter, sae, cell, passages, cfg, firings=firings, bound=b, part=part)
         out[label] = res
     return out
 
