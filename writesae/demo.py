@@ -209,12 +209,12 @@ def _demo_heldout(adapter, sae, cell, cfg, S_eval, eval_p, tok) -> dict:
     n_alive = int((fire_counts > 0).sum())
     l0 = fired.sum(1).float().mean().item()
     shown = atoms_to_show(fire_counts, len(S_eval), cfg.n_atoms_shown, min_firings=cfg.n_contexts)
-    # the context tables read the codes of one encoding pass over the test passages (every position from skip_first on)
-    from writesae.firings import encode_cell
-    codes = encode_cell(adapter, sae, cell, eval_p, skip_first=cfg.skip_first, batch_size=cfg.capture_batch)
+    # the bound cell of the test passages: its one encoding pass feeds the context tables here and every test of `_evaluate`
+    from writesae.firings import bind_cell
+    bound = bind_cell(adapter, sae, cell, eval_p, skip_first=cfg.skip_first, batch_size=cfg.capture_batch)
     tokens = [[tok.decode([int(t)]) for t in row] for row in eval_p]
-    contexts_md = rp.top_contexts_markdown(codes, tokens, shown, n=cfg.n_contexts, min_gap=8)
-    return dict(enc=enc, fire_counts=fire_counts, n_alive=n_alive, l0=l0, shown=shown, contexts_md=contexts_md)
+    contexts_md = rp.top_contexts_markdown(bound.codes, tokens, shown, n=cfg.n_contexts, min_gap=8)
+    return dict(enc=enc, fire_counts=fire_counts, n_alive=n_alive, l0=l0, shown=shown, contexts_md=contexts_md, bound=bound)
 
 # %% ../nbs/28_demo.ipynb
 def _demo_summary(cfg, name, adapter, cell, S_train, S_eval, sae, res, held, t_capture, t_train) -> dict:
@@ -292,7 +292,7 @@ def run_demo(out_dir='demo_report', # report folder: new, empty, or an earlier d
     held = _demo_heldout(adapter, sae, cell, cfg, S_eval, eval_p, tok)
     summary = _demo_summary(cfg, name, adapter, cell, S_train, S_eval, sae, res, held, t_capture, t_train)
     rep = _demo_report(summary, cfg, res, held, cell, t_train)
-    if cfg.evaluate: _evaluate(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, train_p, eval_p, progress, S_eval)
+    if cfg.evaluate: _evaluate(rep, summary, cfg, held['bound'], S_train, pid_train, train_p, progress, S_eval)
     if cfg.interventions: _interventions(rep, summary, cfg, adapter, cell, sae, eval_p, tok)
     _scorecard(rep, summary)
     summary['seconds']['total'] = time.time() - t0
@@ -320,15 +320,16 @@ def _extra_saes(cfg, adapter, cell, S_train, pid_train, train_p, progress):
     return seed_saes, flat, head_saes
 
 # %% ../nbs/28_demo.ipynb
-def _evaluate(rep, summary, cfg, adapter, cell, sae, S_train, pid_train, train_p, eval_p, progress, S_eval=None):
-    "Train the extra SAEs the tests need, run `writesae.evaluate` on the test passages, add its sections and records."
+def _evaluate(rep, summary, cfg, bound, S_train, pid_train, train_p, progress, S_eval=None):
+    "Train the extra SAEs the tests need, run `writesae.evaluate` on the bound cell of the test passages, add its sections and records."
     from writesae import evaluate as E
+    adapter, cell, sae, eval_p = bound.adapter, bound.cell, bound.sae, bound.passages
     t0 = time.time()
     seed_saes, flat, head_saes = _extra_saes(cfg, adapter, cell, S_train, pid_train, train_p, progress)
     t_train = time.time() - t0
     ecfg = E.EvalConfig(**{'seed': cfg.seed, **cfg.eval_config, 'skip_first': cfg.skip_first})
     t1 = time.time()
-    ev = E.evaluate_cell(adapter, sae, cell, eval_p, ecfg, flat_sae=flat, head_saes=head_saes, progress=progress)
+    ev = E.evaluate_bound(bound, ecfg, flat_sae=flat, head_saes=head_saes)
     sw = E.sweep_heads(adapter, head_saes, cell.layer, eval_p, ecfg) if head_saes else None
     ps = E.partition_seeds(adapter, [sae] + seed_saes, cell, eval_p, ecfg) if seed_saes else None
     t_eval = time.time() - t1
