@@ -311,6 +311,7 @@ def evaluate_bound(b:BoundCell, # `bind_cell` of the held-out passages, with the
     out.update(seconds=sec, skipped=skipped)
     return out
 
+# %% ../nbs/17_evaluate.ipynb
 @torch.no_grad()
 def evaluate_cell(adapter, # host adapter of the model
                   sae, # the WriteSAE (or any variant) of `cell`
