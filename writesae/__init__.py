@@ -17,7 +17,7 @@ API = dict(
     # training
     TrainConfig='config', TrainingState='train', train_sae='train',
     # the embedded demo hosts and their text
-    DEMO_NAMES='zoo', load_demo='zoo', load_demo_sae='zoo', split_stream='zoo', eval_windows='zoo',
+    DEMO_NAMES='zoo', load_demo='zoo', load_demo_sae='zoo', passages='zoo', split_stream='zoo', eval_windows='zoo',
     # capture to memory or to an on-disk store
     capture_states='store', capture_store='store', Store='store',
     # encoding a cell once, choosing firings

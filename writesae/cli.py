@@ -194,7 +194,7 @@ def _cmd_demo(a):
 # %% ../nbs/29_cli.ipynb
 def _cmd_capture(a):
     from writesae.hosts import host_for, Cell
-    from writesae.store import store_passages
+    from writesae import zoo
     from writesae.store import capture_states
     out = Path(a.out)
     if out.suffix != '.safetensors': raise ValueError(f"--out {a.out!r} must end in .safetensors")
@@ -205,7 +205,7 @@ def _cmd_capture(a):
     model, tok = load_host_model(a.model, device=a.device, dtype=a.model_dtype)
     adapter = host_for(model)
     cell = adapter.check_cell(Cell(a.layer, a.head))
-    passages = store_passages(tok, a.split, a.passages, a.seq_len, _texts(a))
+    passages = zoo.passages(a.split, a.passages, a.seq_len, tok, _texts(a))
     S, pid, pos = capture_states(adapter, passages, cell, a.skip_first, a.every)  # the store's capture path, states rebuilt by the recurrence
     meta = dict(model=a.model, model_config_sha256=_config_digest(model.config), family=adapter.family, cell=[cell.layer, cell.head],
                 dims=list(adapter.dims(cell)), split=None if a.text else a.split, text=a.text, passages=a.passages, seq_len=a.seq_len,
@@ -306,7 +306,7 @@ def load_sae_host(a, sae_dir:Path, model_name:str, cell:tuple, meta:dict) -> tup
 # %% ../nbs/29_cli.ipynb
 def _cmd_evaluate(a):
     from writesae.hosts import host_for, Cell
-    from writesae.store import store_passages
+    from writesae import zoo
     from writesae.sae import load_sae, load_meta
     from writesae import evaluate as E
     from writesae.report import Report
@@ -319,7 +319,7 @@ def _cmd_evaluate(a):
     sae = load_sae(sae_dir).eval()
     flat = load_sae(flat_dir).eval() if flat_dir else None
     adapter, tok, cell = load_sae_host(a, sae_dir, model_name, (layer, head), meta)
-    passages = store_passages(tok, a.split, a.passages, a.seq_len, _texts(a))
+    passages = zoo.passages(a.split, a.passages, a.seq_len, tok, _texts(a))
     ev = E.evaluate_cell(adapter, sae, cell, passages, ecfg, flat_sae=flat, meta=meta, progress=True)
     rep = Report(f'writesae evaluate: {model_name}, layer {layer} head {head}')
     E.add_evaluation(rep, ev)
@@ -357,10 +357,11 @@ def _add_store(sub):
 
 def _cmd_store(a):
     from writesae.hosts import host_for
-    from writesae.store import capture_store, parse_cells, store_passages
+    from writesae import zoo
+    from writesae.store import capture_store, parse_cells
     model, tok = load_host_model(a.model, device=a.device, dtype=a.model_dtype)
     cells = parse_cells(a.cells, host_for(model).cells)
-    passages = store_passages(tok, a.split, a.passages, a.seq_len, _texts(a))
+    passages = zoo.passages(a.split, a.passages, a.seq_len, tok, _texts(a))
     try:
         st = capture_store(a.out, model, passages, cells, tokenizer=tok, mode='dense' if a.dense else 'compact',
                            checkpoint_every=a.checkpoint_every, shard_passages=a.shard_passages, batch_size=a.batch_size,
@@ -468,7 +469,7 @@ def _add_steer(sub):
 # %% ../nbs/29_cli.ipynb
 def _cmd_interventions(a):
     from writesae.hosts import host_for
-    from writesae.zoo import split_stream, eval_windows, token_stream
+    from writesae import zoo
     from writesae import interventions as I
     from writesae.report import Report
     _check_corpus_args(a)
@@ -479,8 +480,7 @@ def _cmd_interventions(a):
     cell, sae, meta = _steer_cell_sae(a, adapter)
     from writesae.substitution import check_sae_for_cell
     check_sae_for_cell(adapter, sae, cell, meta)
-    ids = token_stream(_texts(a), tok) if a.text else split_stream(a.split, tok)
-    passages = eval_windows(ids, a.seq_len, a.passages)
+    passages = zoo.passages(a.split, a.passages, a.seq_len, tok, _texts(a))
     res = I.run_interventions(adapter, sae, cell, passages, tok, cfg)
     rep = Report(f'writesae interventions: {a.model}, layer {cell.layer} head {cell.head}')
     I.add_interventions(rep, res, Path(a.model).name)
@@ -510,7 +510,7 @@ def _add_interventions(sub):
 def _cmd_dashboard(a):
     from writesae.firings import encode_cell
     from writesae.dashboard import Dashboard
-    from writesae.store import store_passages
+    from writesae import zoo
     from writesae.sae import load_sae
     _check_corpus_args(a); _int_arg(a, 'erasure', 0)
     sae_dir = resolve_sae_dir(a.sae)
@@ -518,7 +518,7 @@ def _cmd_dashboard(a):
     model_name, cell, meta = sae_model_cell(a, sae_dir)
     sae = load_sae(sae_dir).eval()
     adapter, tok, cell = load_sae_host(a, sae_dir, model_name, cell, meta)
-    passages = store_passages(tok, a.split, a.passages, a.seq_len, _texts(a))
+    passages = zoo.passages(a.split, a.passages, a.seq_len, tok, _texts(a))
     codes = encode_cell(adapter, sae, cell, passages, skip_first=a.skip_first, meta=meta, progress=True)
     res = Dashboard(adapter, sae, codes, passages, tok).export(out, erasure_top=a.erasure, progress=True)
     print(f"dashboard of {res['n_cards']} atoms of L{cell.layer} H{cell.head} written to {a.out}/index.html "

@@ -17,7 +17,7 @@ from .sae import build_sae, SAE_VARIANTS
 from .train import TrainConfig, train_sae
 import writesae.report as rp
 from .files import check_output_dir
-from .store import store_passages
+from .zoo import passages
 from fastcore.basics import patch
 
 # %% auto 0
@@ -186,8 +186,8 @@ def _demo_host(cfg, host):
 def _demo_passages(tok, cfg, texts):
     "Token windows `[n, seq_len]` to train on (validation split) and to report on (test split)."
     texts = texts or {}
-    train_p = store_passages(tok, 'validation', cfg.n_train_passages, cfg.seq_len, texts.get('train'))
-    eval_p = store_passages(tok, 'test', cfg.n_eval_passages, cfg.seq_len, texts.get('eval'))
+    train_p = passages('validation', cfg.n_train_passages, cfg.seq_len, tok, texts.get('train'))
+    eval_p = passages('test', cfg.n_eval_passages, cfg.seq_len, tok, texts.get('eval'))
     return train_p, eval_p
 
 # %% ../nbs/28_demo.ipynb

@@ -23,7 +23,7 @@ __all__ = ['RECURRENCES', 'STORE_FORMAT', 'MODES', 'STORE_DTYPES', 'Recurrence',
            'write_manifest', 'read_manifest', 'capture_store', 'Store', 'StoreBatches', 'encoder_factors',
            'bilinear_encoder', 'linear_pre_acts', 'block_writes', 'decayed_scan', 'recurrent_pre_acts', 'Segments',
            'check_recurrent_sae', 'segment_pre_acts', 'exact_pre_acts', 'recurrent_forward', 'parse_cells',
-           'store_passages', 'capture_states', 'cell_dir', 'init_distributed', 'train_cells', 'load_cell_saes']
+           'capture_states', 'cell_dir', 'init_distributed', 'train_cells', 'load_cell_saes']
 
 # %% ../nbs/09_store.ipynb
 class Recurrence:
@@ -918,14 +918,6 @@ def parse_cells(spec, # 'all', 'L' (every head of layer L), 'L,H', several separ
         out += got
     if not out: raise ValueError("no cells given")
     return list(dict.fromkeys(out))
-
-def store_passages(tokenizer, split:str='validation', n:int=64, seq_len:int=256, texts=None) -> Tensor:
-    "`n` passages [n, seq_len] of the embedded corpus split (or of `texts`), as `writesae capture` uses."
-    from writesae.zoo import split_stream, token_stream, eval_windows
-    ids = token_stream(texts, tokenizer) if texts is not None else split_stream(split, tokenizer)
-    w = eval_windows(ids, seq_len, n)
-    if len(w) < n: raise ValueError(f"the {split if texts is None else 'given'} text gives only {len(w)} passages of {seq_len} tokens; asked for {n}")
-    return w
 
 # %% ../nbs/09_store.ipynb
 @torch.no_grad()

@@ -8,13 +8,14 @@ import copy, json, math, os, platform, shutil, time
 from pathlib import Path
 import torch
 import torch.nn.functional as F
-from .corpus import load_corpus, load_tokenizer, zoo_data_dir
+from .config import check_int
+from .corpus import SPLITS, load_corpus, load_tokenizer, zoo_data_dir
 from .rwkv7 import RWKV7Config, RWKV7ForCausalLM, load_rwkv7
 
 # %% auto 0
 __all__ = ['DEMO_NAMES', 'FAMILIES', 'DEMO_TRAINING', 'LARGE_HOSTS', 'LARGE_TRAINING', 'DEMO_SAES', 'demo_config', 'tiny_config',
-           'family_of', 'model_class', 'build_model', 'token_stream', 'split_stream', 'eval_windows', 'lm_loss',
-           'unigram_loss', 'lr_at', 'hardware', 'save_host', 'load_host', 'evaluate_host', 'train_host',
+           'family_of', 'model_class', 'build_model', 'token_stream', 'split_stream', 'eval_windows', 'passages',
+           'lm_loss', 'unigram_loss', 'lr_at', 'hardware', 'save_host', 'load_host', 'evaluate_host', 'train_host',
            'continue_text', 'build_demo', 'load_demo', 'large_config', 'build_large_host', 'build_demo_sae',
            'load_demo_sae']
 
@@ -109,6 +110,23 @@ def eval_windows(ids:torch.Tensor, # 1-D token stream
     if max_windows is None or max_windows >= n: return w
     if max_windows < 1: raise ValueError(f"max_windows {max_windows} must be >= 1")
     return w[torch.linspace(0, n - 1, max_windows).round().long()]
+
+# %% ../nbs/08_zoo.ipynb
+def passages(split:str='validation', # corpus split: 'train', 'validation' or 'test' (not read when `texts` is given)
+             n:int=64, # passages wanted
+             seq_len:int=256, # tokens per passage
+             tokenizer=None, # default: the committed tokenizer
+             texts:list|None=None, # documents to cut instead of the corpus split
+            ) -> torch.Tensor:
+    "`n` non-overlapping passages `[n, seq_len]` spread evenly over a corpus split (or over `texts`); an error when there are fewer."
+    if split not in SPLITS: raise ValueError(f"split {split!r} not one of {SPLITS}")
+    check_int('n', n, 1); check_int('seq_len', seq_len, 2)
+    if texts is not None and (isinstance(texts, str) or not len(texts)): raise ValueError("texts must be a non-empty list of documents")
+    tokenizer = tokenizer or load_tokenizer()
+    ids = token_stream(texts, tokenizer) if texts is not None else split_stream(split, tokenizer)
+    have = ids.numel() // seq_len
+    if have < n: raise ValueError(f"the {f'{split} split' if texts is None else 'given text'} gives only {have} passages of {seq_len} tokens; asked for {n}")
+    return eval_windows(ids, seq_len, n)
 
 # %% ../nbs/08_zoo.ipynb
 @torch.no_grad()
