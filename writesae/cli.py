@@ -383,7 +383,8 @@ def _add_train_store_flags(t):
     "`writesae train --store DIR --cell L,H | --cells SPEC`: the states file becomes optional."
     for act in t._actions:  # argparse has no public way to relax a positional once added
         if act.dest == 'states': act.nargs, act.default, act.required = '?', None, False
-    t.add_argument('--store', default=None, help='a store folder (`writesae store`) instead of a states file')
+    t.add_argument('--store', default=None, help='a store folder (`writesae store`) instead of a states file; without --steps or --epochs '
+                   'it trains one epoch over the store (a states file: 20)')
     t.add_argument('--cell', default=None, help="with --store: the cell 'L,H'; checkpoints in --out")
     t.add_argument('--cells', default=None, help="with --store: 'all', layers 'L' or cells 'L,H'; one SAE per cell in --out/L{l}_H{h}")
     t.add_argument('--fraction', type=float, default=1.0, help='with --store: keep each position with this probability (seeded)')

@@ -130,7 +130,7 @@ class TrainConfig:
     lr_min:float|None=None # final learning rate of the cosine decay (default lr / 10)
     warmup_steps:int|None=None # steps of linear warmup (default min(50, T // 4))
     batch_size:int=256 # states per step (in-memory data; streamed batches keep their size)
-    epochs:int|None=None # passes over the training split (default 20 when steps is not given either)
+    epochs:int|None=None # passes over the training split (without steps: default 20; 1 for the cells of a store, train_cells / writesae train --store)
     steps:int|None=None # total optimizer steps T (overrides epochs)
     log_every:int=50 # JSONL / wandb logging cadence in steps (averages since the last log)
     renorm_every:int=1 # decoder renormalisation cadence in steps (0: never)
