@@ -24,7 +24,7 @@ API = dict(
     encode_cell='firings', select_firings='firings',
     # the paper's tests
     replacement_records='substitution', replacement_test='substitution', replacement_summary='stats',
-    closed_form_test='closed_form', EvalConfig='evaluate', evaluate_cell='evaluate',
+    closed_form_test='closed_form', EvalConfig='config', evaluate_cell='evaluate',
     # interventions during generation
     Intervention='interventions', SteerFeatures='interventions', EraseAtom='interventions', AddMatrix='interventions',
     Install='interventions', steer='interventions',

@@ -9,13 +9,14 @@ from pathlib import Path
 
 # torch, transformers and the model code load inside the commands, so `writesae --help` and a bad argument answer at once
 from . import __version__
-from .config import SAE_VARIANTS, DEFAULT_VARIANT, SAEConfig, TrainConfig, add_config_args, config_fields, given
+from .config import (SAE_VARIANTS, DEFAULT_VARIANT, PROTOCOLS, SAEConfig, TrainConfig, EvalConfig, InterventionConfig,
+                             add_config_args, config_fields, given)
 from .files import check_output_dir, check_output_file, remove_leftovers, save_safetensors, read_marker
 
 # %% auto 0
-__all__ = ['TOKENIZER_FILES', 'MODEL_DTYPES', 'STATE_KEYS', 'SAE_OPTIONS', 'TRAIN_OPTIONS', 'check_device', 'load_host_model',
-           'save_states', 'is_states_file', 'load_states', 'resolve_sae_dir', 'sae_model_cell', 'load_sae_host',
-           'parser', 'run', 'main']
+__all__ = ['TOKENIZER_FILES', 'MODEL_DTYPES', 'STATE_KEYS', 'INTERVENTION_OPTIONS', 'SAE_OPTIONS', 'TRAIN_OPTIONS',
+           'EVAL_OPTIONS', 'check_device', 'load_host_model', 'save_states', 'is_states_file', 'load_states',
+           'resolve_sae_dir', 'sae_model_cell', 'load_sae_host', 'parser', 'run', 'main']
 
 # %% ../nbs/29_cli.ipynb
 def check_device(device:str, flag:str='--device') -> torch.device:
@@ -164,9 +165,11 @@ def _int_arg(a, name, lo, hi=None):
     if v < lo or (hi is not None and v > hi):
         raise ValueError(f"--{name} {v} out of range ({lo}..{hi})" if hi is not None else f"--{name} {v} must be >= {lo}")
 
-def _check_corpus_args(a):
-    "Range checks of the passage options shared by capture and evaluate."
-    _int_arg(a, 'passages', 1); _int_arg(a, 'seq-len', 2); _int_arg(a, 'skip-first', 0, a.seq_len - 1)
+def _check_corpus_args(a, skip_first:int|None=None):
+    "Range checks of the passage options of capture, evaluate, interventions and dashboard; `skip_first`: the value in force, when a config gives it."
+    _int_arg(a, 'passages', 1); _int_arg(a, 'seq-len', 2)
+    sf = a.skip_first if skip_first is None else skip_first
+    if sf is not None and not 0 <= sf <= a.seq_len - 1: raise ValueError(f"--skip-first {sf} out of range (0..{a.seq_len - 1})")
     if a.text is not None:
         p = Path(a.text)
         if not p.is_file(): raise FileNotFoundError(f"--text {a.text}: no such file")
@@ -304,14 +307,18 @@ def load_sae_host(a, sae_dir:Path, model_name:str, cell:tuple, meta:dict) -> tup
     return adapter, tok, adapter.check_cell(Cell(*cell))
 
 # %% ../nbs/29_cli.ipynb
+def _eval_settings(a) -> EvalConfig:
+    "The tests' settings: `--protocol`'s preset (else EvalConfig's defaults), `--quick`'s reduced values, then the options given; checked now."
+    kw = {**(EvalConfig.QUICK if a.quick else {}), **given(a, EVAL_OPTIONS)}
+    return EvalConfig.preset(a.protocol, **kw) if a.protocol else EvalConfig(**kw)
+
 def _cmd_evaluate(a):
-    from writesae.hosts import host_for, Cell
+    ecfg = _eval_settings(a)  # torch-free: a bad setting fails before anything is imported or read
+    _check_corpus_args(a, ecfg.skip_first)
     from writesae import zoo
-    from writesae.sae import load_sae, load_meta
+    from writesae.sae import load_sae
     from writesae import evaluate as E
     from writesae.report import Report
-    _check_corpus_args(a)
-    ecfg = (E.EvalConfig.quick if a.quick else E.EvalConfig)(seed=a.seed, skip_first=a.skip_first)
     sae_dir = resolve_sae_dir(a.sae)
     flat_dir = resolve_sae_dir(a.flat, '--flat') if a.flat else None
     out = check_output_dir(a.out, 'evaluate', force=a.force, inputs={'--sae': sae_dir, '--flat': flat_dir, '--text': a.text})
@@ -376,7 +383,8 @@ def _add_train_store_flags(t):
     "`writesae train --store DIR --cell L,H | --cells SPEC`: the states file becomes optional."
     for act in t._actions:  # argparse has no public way to relax a positional once added
         if act.dest == 'states': act.nargs, act.default, act.required = '?', None, False
-    t.add_argument('--store', default=None, help='a store folder (`writesae store`) instead of a states file')
+    t.add_argument('--store', default=None, help='a store folder (`writesae store`) instead of a states file; without --steps or --epochs '
+                   'it trains one epoch over the store (a states file: 20)')
     t.add_argument('--cell', default=None, help="with --store: the cell 'L,H'; checkpoints in --out")
     t.add_argument('--cells', default=None, help="with --store: 'all', layers 'L' or cells 'L,H'; one SAE per cell in --out/L{l}_H{h}")
     t.add_argument('--fraction', type=float, default=1.0, help='with --store: keep each position with this probability (seeded)')
@@ -467,13 +475,20 @@ def _add_steer(sub):
     s.set_defaults(fn=_cmd_steer)
 
 # %% ../nbs/29_cli.ipynb
+INTERVENTION_OPTIONS = ('skip_first', 'seed', 'batch_size', 'erase_atom', 'sign_key', 'n_resamples')  # `writesae interventions` options that set InterventionConfig fields
+
+def _intervention_settings(a) -> InterventionConfig:
+    "The experiments' settings: the grid of `--full` / `--quick` (else the defaults), then the options given; checked now."
+    grid = InterventionConfig.paper if a.full else InterventionConfig.tiny if a.quick else InterventionConfig
+    return grid(**given(a, INTERVENTION_OPTIONS))
+
 def _cmd_interventions(a):
+    cfg = _intervention_settings(a)  # torch-free: a bad setting fails before anything is imported or read
+    _check_corpus_args(a, cfg.skip_first)
     from writesae.hosts import host_for
     from writesae import zoo
     from writesae import interventions as I
     from writesae.report import Report
-    _check_corpus_args(a)
-    cfg = (I.InterventionConfig.paper if a.full else I.InterventionConfig.tiny if a.quick else I.InterventionConfig)(seed=a.seed, skip_first=a.skip_first)
     out = check_output_dir(a.out, 'interventions', force=a.force, inputs={'--sae': resolve_sae_dir(a.sae), '--text': a.text})
     model, tok = load_host_model(a.model, device=a.device, dtype=a.model_dtype)
     adapter = host_for(model)
@@ -500,9 +515,10 @@ def _add_interventions(sub):
     _add_common(s, 'replace an earlier report written by `writesae interventions` in --out')
     s.add_argument('--split', default='test', choices=['train', 'validation', 'test']); s.add_argument('--text', default=None, help='a UTF-8 text file instead of the corpus')
     s.add_argument('--passages', type=int, default=24); s.add_argument('--seq-len', type=int, default=128)
-    s.add_argument('--skip-first', type=int, default=8); s.add_argument('--seed', type=int, default=0)
     g = s.add_mutually_exclusive_group()
-    g.add_argument('--quick', action='store_true', help='a few trials of each experiment'); g.add_argument('--full', action='store_true', help="the paper's grid (hours on a CPU)")
+    g.add_argument('--quick', action='store_true', help='a few trials of each experiment (InterventionConfig.tiny; the options below override it)')
+    g.add_argument('--full', action='store_true', help="the paper's grid, hours on a CPU (InterventionConfig.paper; the options below override it)")
+    add_config_args(s.add_argument_group('the experiments (writesae.config.InterventionConfig)'), InterventionConfig, INTERVENTION_OPTIONS)
     _add_model_device(s)
     s.set_defaults(fn=_cmd_interventions)
 
@@ -621,6 +637,9 @@ def _add_train(sub):
     _add_train_store_flags(t)
     t.set_defaults(fn=_cmd_train)
 
+EVAL_OPTIONS = ('amplitude', 'random_arm', 'kl_direction', 'first_read', 'pool', 'max_per_atom', 'max_per_passage', 'n_resamples',
+                'tau', 'skip_first', 'seed')  # `writesae evaluate` options that set EvalConfig fields (plus --protocol and --quick)
+
 def _add_evaluate(sub):
     e = sub.add_parser('evaluate', help="run the paper's tests with a trained SAE and write a report")
     e.add_argument('--model', default=None, help="demo name, local folder or hub id (default: the model the SAE's states came from)")
@@ -632,8 +651,12 @@ def _add_evaluate(sub):
     e.add_argument('--split', default='test', choices=['train', 'validation', 'test'], help='corpus split of the held-out passages')
     e.add_argument('--text', default=None, help='a UTF-8 text file to use instead of the corpus')
     e.add_argument('--passages', type=int, default=48); e.add_argument('--seq-len', type=int, default=256)
-    e.add_argument('--skip-first', type=int, default=8); e.add_argument('--seed', type=int, default=0)
-    e.add_argument('--quick', action='store_true', help='fewer resamples, atoms and passages per test')
+    e.add_argument('--quick', action='store_true', help='fewer resamples, atoms and passages per test (EvalConfig.QUICK; the options below override it)')
+    g = e.add_argument_group('the tests (writesae.config.EvalConfig)')
+    g.add_argument('--protocol', default=None, choices=tuple(PROTOCOLS),
+                   help="start from this preset of writesae.config.PROTOCOLS (default: EvalConfig's own settings, the preset 'ours'); "
+                        "an option below that changes one of its fields stamps the result 'custom'")
+    add_config_args(g, EvalConfig, EVAL_OPTIONS)
     _add_model_device(e)
     _add_common(e, 'replace an earlier report written by `writesae evaluate` in --out')
     e.set_defaults(fn=_cmd_evaluate)

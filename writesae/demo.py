@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 from .hosts import host_for, Cell, as_cell
 from .sae import build_sae, SAE_VARIANTS
 from .train import TrainConfig, train_sae
+from .config import EvalConfig, PROTOCOLS
 import writesae.report as rp
 from .files import check_output_dir
 from .zoo import passages
@@ -51,14 +52,14 @@ class DemoConfig:
     sweep_heads:bool=True # train an SAE for every head of the layer: all-heads replacement test and reconstruction PPL
     sweep_steps:int=250 # optimizer steps of the per-head SAEs of the sweep
     sweep_every:int=4 # training positions of the per-head SAEs: every `sweep_every`-th
-    eval_config:dict=field(default_factory=dict) # fields of `writesae.evaluate.EvalConfig` (skip_first is the demo's)
+    eval_config:dict=field(default_factory=dict) # fields of `writesae.config.EvalConfig` (skip_first is the demo's)
     interventions:bool=True # run the four cache-edit experiments (`writesae.interventions`) and add their sections
     interventions_grid:str='small' # their grid: 'tiny' (a few trials), 'small' (InterventionConfig defaults) or 'paper'
     tables:bool=True # the ablation tables of `writesae.tables` (encoder swap, k sweep, amplitude by atom, selectivity, spectral audit)
     tables_config:dict=field(default_factory=dict) # fields of `writesae.tables.TablesConfig` (default: the demo's n_features, k, seed, skip_first and steps // 2)
     diagnostics:bool=True # where the replacement test wins (`writesae.diagnostics`: bins, heads, multi-step)
     diagnostics_config:dict=field(default_factory=dict) # fields of `writesae.diagnostics.DiagnosticsConfig`
-    presets:tuple=('paper_code',) # protocols run beside 'ours' (`writesae.evaluate.PROTOCOLS`), each with its own SAE on final states
+    presets:tuple=('paper_code',) # protocols run beside 'ours' (`writesae.config.PROTOCOLS`), each with its own SAE on final states
     preset_stride:int|None=None # tokens between the starts of the final-state training windows (None: seq_len // 8)
 
     def __post_init__(self): self._validate()  # `_validate` below: every field is checked before any work
@@ -74,10 +75,8 @@ def _validate(self:DemoConfig):
     if not 0 <= self.skip_first < self.seq_len: raise ValueError(f"skip_first={self.skip_first} out of range (0..{self.seq_len-1})")
     if self.variant not in SAE_VARIANTS: raise ValueError(f"variant {self.variant!r} unknown (known: {sorted(SAE_VARIANTS)})")
     if self.k > self.n_features: raise ValueError(f"k={self.k} out of range (1..n_features={self.n_features})")
-    from writesae.evaluate import EvalConfig
     EvalConfig(**{**self.eval_config, 'skip_first': self.skip_first})  # unknown or bad fields fail here, before any work
     self.tables_settings(); self.diagnostics_settings()  # bad fields fail here
-    from writesae.evaluate import PROTOCOLS
     self.presets = tuple(self.presets)
     bad = [p for p in self.presets if p not in PROTOCOLS or p == 'ours']
     if bad: raise ValueError(f"presets {bad} not valid; valid: {tuple(p for p in PROTOCOLS if p != 'ours')}")
@@ -105,8 +104,7 @@ def quick(cls:DemoConfig, **kw):
     "The reduced setting run by the tests (about a minute on 2 CPU cores)."
     return cls(**{**dict(seq_len=96, n_train_passages=24, n_eval_passages=6, n_features=256, k=8, steps=120,
                         n_atoms_shown=3, n_contexts=3, n_seeds=2, sweep_steps=60, interventions_grid='tiny',
-                        eval_config=dict(max_per_atom=4, max_per_passage=16, n_resamples=200, n_permutations=200, cf_atoms=4,
-                                         cf_eps=(0.3, 1.0), cf_horizon=4, cf_passages=2, check_passages=4, null_positions=256),
+                        eval_config=dict(EvalConfig.QUICK),
                         tables_config=dict(n_features=64, k=4, steps=40, max_per_atom=2, max_per_passage=8, top_firings=4, sel_atoms=2,
                                            sel_positions=2, sel_K=(1, 4, 8), n_boot=100, n_writes=64),
                         diagnostics_config=dict(n_quantiles=2, steps=3, max_multi_firings=8)), **kw})

@@ -5,102 +5,25 @@
 # %% ../nbs/17_evaluate.ipynb 2
 from __future__ import annotations
 import dataclasses, math, time
-from dataclasses import dataclass, asdict, field
+from dataclasses import asdict
 import numpy as np
 import torch
-from fastcore.basics import patch
-from .hosts import Cell, as_cell, FIRST_READS
-from .firings import encode_cell, firing_alignment, null_alignment, select_firings
-from .substitution import (replacement_records, check_sae_for_cell, check_token_passages, AMPLITUDES, WHATS, KL_DIRECTIONS, RANDOM_ARMS)
+from .config import EvalConfig, PROTOCOLS, POOLS  # the settings are torch-free, so the command line builds its options from them
+_all_ = ['EvalConfig', 'PROTOCOLS', 'POOLS']
+from .hosts import Cell, as_cell
+from .firings import BoundCell, bind_cell, firing_alignment, null_alignment, select_firings
+from .substitution import replacement_records, check_sae_for_cell, check_token_passages
 from . import stats, partition
 from .closed_form import closed_form_test, atoms_of, summarize_closed_form, PREDICTORS
 from .passage import deletion_nll_records, deletion_summary, reconstruction_records, reconstruction_summary, flat_svd_records
 from .formatting import pct, num, pct_ci
 
 # %% auto 0
-__all__ = ['PROTOCOLS', 'POOLS', 'EvalConfig', 'partition_cell', 'replacement_step', 'check_companions', 'evaluate_bound',
-           'evaluate_cell', 'sweep_heads', 'partition_seeds', 'table2_markdown', 'add_evaluation', 'evaluation_summary']
+__all__ = ['partition_cell', 'replacement_step', 'check_companions', 'evaluate_bound', 'evaluate_cell', 'sweep_heads',
+           'partition_seeds', 'table2_markdown', 'add_evaluation', 'evaluation_summary', 'EvalConfig', 'PROTOCOLS',
+           'POOLS']
 
 # %% ../nbs/17_evaluate.ipynb
-PROTOCOLS = {
-    'ours': dict(amplitude='coefficient', random_arm='gaussian', kl_direction='patched_base', first_read='same', pool='all'),
-    'paper_code': dict(amplitude='matched_norm', random_arm='nonfiring_atom', kl_direction='base_patched', first_read='next', pool='registers'),
-}
-POOLS = ('all', 'registers')
-
-def _resolve_protocol(cfg) -> str:
-    "The protocol stamp of `cfg`: checked against the preset it names, or found from the settings."
-    if cfg.protocol is None:
-        return next((n for n, p in PROTOCOLS.items() if all(getattr(cfg, f) == v for f, v in p.items())), 'custom')
-    if cfg.protocol == 'custom': return 'custom'
-    if cfg.protocol not in PROTOCOLS: raise ValueError(f"protocol {cfg.protocol!r} not valid; valid: {(*PROTOCOLS, 'custom')}")
-    for f, v in PROTOCOLS[cfg.protocol].items():
-        if getattr(cfg, f) != v: raise ValueError(f"protocol {cfg.protocol!r} has {f}={v!r}, got {getattr(cfg, f)!r}; use protocol=None or 'custom' for a variant")
-    return cfg.protocol
-
-# %% ../nbs/17_evaluate.ipynb
-@dataclass
-class EvalConfig:
-    "Settings of `evaluate_cell` (stamped into its result)."
-    skip_first:int=8 # positions < skip_first are not encoded (the first tokens' states are nearly empty)
-    max_per_atom:int=8 # replacement test: firings per atom used
-    max_per_passage:int=64 # replacement test: firings per passage
-    amplitude:str='coefficient' # atom arm: 'coefficient' (a_j A_j) or 'matched_norm'
-    what:str='write' # replaced quantity: 'write' or 'update'
-    first_read:str='same' # edit timing
-    horizon:int=1 # outputs read after the edit
-    kl_direction:str='patched_base' # KL reported as kl_atom / kl_delete / kl_random
-    n_resamples:int=2000 # cluster-bootstrap replicates
-    n_permutations:int=2000 # sign-flip permutations
-    tau:float=0.05 # register threshold on the median cosine
-    null_positions:int=2048 # positions sampled for the dead atoms' (null) cosines
-    population_cap:int=30 # population test: firings kept per atom
-    population_min:int=5 # population test: atoms with fewer are dropped
-    cf_atoms:int=16 # closed form: the most frequent alive atoms tested
-    cf_eps:tuple=(0.1, 0.3, 1.0, 3.0) # closed form: perturbation sizes
-    cf_horizon:int=8 # closed form: read positions after t0
-    cf_passages:int=4 # closed form: passages (the first ones)
-    cf_t0:tuple|None=None # closed form: edit positions (None: T/4 and T/2)
-    check_passages:int=16 # register deletion and reconstruction PPL: passages (the first ones)
-    recon_prefix:int|None=None # reconstruction PPL: prefix length (None: T/2)
-    seed:int=0 # seed of selections, random arms, bootstrap and mixtures
-    random_arm:str='gaussian' # random arm: 'gaussian' (random rank-r matrix) or 'nonfiring_atom' (an atom of the SAE not active there)
-    pool:str='all' # firings of the replacement test: 'all' (every alive atom) or 'registers' (positions where a register atom fires)
-    protocol:str|None=None # preset these settings are (`PROTOCOLS`); None: the preset they match, else 'custom'
-
-    def __post_init__(self):
-        for name, valid in (('amplitude', AMPLITUDES), ('what', WHATS), ('first_read', FIRST_READS), ('kl_direction', KL_DIRECTIONS),
-                            ('random_arm', RANDOM_ARMS), ('pool', POOLS)):
-            if getattr(self, name) not in valid: raise ValueError(f"{name} {getattr(self, name)!r} not valid; valid: {valid}")
-        for name in ('max_per_atom', 'max_per_passage', 'horizon', 'n_resamples', 'n_permutations', 'null_positions', 'population_cap',
-                     'population_min', 'cf_atoms', 'cf_horizon', 'cf_passages', 'check_passages'):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{name}={v!r} must be an int >= 1")
-        if isinstance(self.skip_first, bool) or not isinstance(self.skip_first, int) or self.skip_first < 0: raise ValueError(f"skip_first={self.skip_first!r} must be an int >= 0")
-        if not 0 < self.tau < 1: raise ValueError(f"tau={self.tau} out of range (0, 1)")
-        if self.population_min > self.population_cap: raise ValueError(f"population_min={self.population_min} must be <= population_cap={self.population_cap}")
-        if not self.cf_eps or any(not math.isfinite(e) or e == 0 for e in self.cf_eps): raise ValueError(f"cf_eps={self.cf_eps} must be finite and nonzero")
-        self.cf_eps = tuple(float(e) for e in self.cf_eps)
-        self.protocol = _resolve_protocol(self)
-
-# %% ../nbs/17_evaluate.ipynb
-@patch(cls_method=True)
-def preset(cls:EvalConfig, name:str, **overrides):
-    "The settings of protocol `name` (a key of `PROTOCOLS`), with `overrides`; stamped 'custom' when an override changes a preset field."
-    if name not in PROTOCOLS: raise ValueError(f"protocol {name!r} not valid; valid: {tuple(PROTOCOLS)}")
-    changed = any(k in PROTOCOLS[name] and v != PROTOCOLS[name][k] for k, v in overrides.items())
-    return cls(**{**PROTOCOLS[name], 'protocol': None if changed else name, **overrides})
-
-# %% ../nbs/17_evaluate.ipynb
-@patch(cls_method=True)
-def quick(cls:EvalConfig, **kw):
-    "Reduced setting for tests and `--quick` (fewer resamples, atoms and passages)."
-    return cls(**{**dict(max_per_atom=4, max_per_passage=16, n_resamples=200, n_permutations=200, cf_atoms=4, cf_eps=(0.3, 1.0),
-                         cf_horizon=4, cf_passages=2, check_passages=4, null_positions=256), **kw})
-
-# %% ../nbs/17_evaluate.ipynb
-from .firings import BoundCell, bind_cell
-
 def _t(t0): return round(time.time() - t0, 2)
 
 def partition_cell(b:BoundCell, # `bind_cell` of the held-out passages

@@ -10,15 +10,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from fastcore.basics import patch
+from .config import FIRST_READS  # torch-free, so that the command line can offer its values
+_all_ = ['FIRST_READS']
 
 # %% auto 0
-__all__ = ['EDIT_KINDS', 'FIRST_READS', 'HOST_FAMILIES', 'SUPPORTED', 'HOST_MODEL_TYPES', 'Cell', 'as_cell', 'Edit',
-           'CellCapture', 'Capture', 'torch_kernel', 'choose_kernel', 'HostAdapter', 'GatedDeltaNetHost', 'Mamba2Host',
-           'host_for', 'register_host', 'host_family_of_config', 'tiny_host_model', 'state_transition']
+__all__ = ['EDIT_KINDS', 'HOST_FAMILIES', 'SUPPORTED', 'HOST_MODEL_TYPES', 'Cell', 'as_cell', 'Edit', 'CellCapture', 'Capture',
+           'torch_kernel', 'choose_kernel', 'HostAdapter', 'GatedDeltaNetHost', 'Mamba2Host', 'host_for',
+           'register_host', 'host_family_of_config', 'tiny_host_model', 'state_transition', 'FIRST_READS']
 
 # %% ../nbs/00_hosts.ipynb
 EDIT_KINDS = ('delete', 'replace', 'add')
-FIRST_READS = ('same', 'next')
 
 @dataclass(frozen=True)
 class Cell:

@@ -10,17 +10,23 @@ import numpy as np
 import torch
 from torch import Tensor
 from fastcore.basics import patch
+from .config import InterventionConfig, check_finite  # torch-free: the command line builds its options from the settings
+_all_ = ['InterventionConfig']
 from .hosts import HostAdapter, Cell, Edit, as_cell, FIRST_READS
 from .substitution import check_sae_for_cell
+from .firings import encode_cell
+from .closed_form import base_point, measure, predict
+from . import stats
 
 # %% auto 0
 __all__ = ['GENERATED', 'STEER_MODES', 'INSTALL_KEYS', 'INSTALL_NORMS', 'STRATA', 'From', 'as_positions', 'selects',
            'check_positions', 'Op', 'AddMatrix', 'EraseAtom', 'SteerFeatures', 'value_direction', 'Install',
            'Intervention', 'Steering', 'compile_interventions', 'steered_forward', 'as_ids', 'pad_left', 'SteerResult',
-           'steer', 'InterventionConfig', 'choose_atom', 'erasure_experiment', 'erasure_summary', 'install_matrix',
-           'sign_test', 'sign_summary', 'strata_targets', 'install_experiment', 'install_summary', 'boundary_tokens',
+           'steer', 'choose_atom', 'erasure_experiment', 'erasure_summary', 'install_matrix', 'sign_test',
+           'sign_summary', 'strata_targets', 'install_experiment', 'install_summary', 'boundary_tokens',
            'boundary_features', 'text_metrics', 'steering_experiment', 'steering_summary', 'run_interventions',
-           'interventions_markdown', 'plot_interventions', 'add_interventions', 'parse_positions', 'side_by_side']
+           'interventions_markdown', 'plot_interventions', 'add_interventions', 'parse_positions', 'side_by_side',
+           'InterventionConfig']
 
 # %% ../nbs/19_interventions.ipynb
 @dataclass(frozen=True)
@@ -62,12 +68,6 @@ def check_positions(p, prompt_len:int, last:int|None, what:str='intervention'):
                          "the last generated token is never read)")
 
 # %% ../nbs/19_interventions.ipynb
-def _finite(name, x, lo=None, allow_zero=True):
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
-        raise ValueError(f"{name} {x!r} must be a finite number")
-    if lo is not None and (x < lo or (x == lo and not allow_zero)): raise ValueError(f"{name} {x!r} must be {'>=' if allow_zero else '>'} {lo}")
-    return float(x)
-
 class Op:
     "An operation on a cell's state: `check(host, cell)` before the run, `delta(state, pieces)` during it."
     def check(self, host, cell): pass
@@ -76,7 +76,7 @@ class Op:
 
 class AddMatrix(Op):
     "Add `scale * matrix` (d_k, d_v) to the state."
-    def __init__(self, matrix:Tensor, scale:float=1.0): self.matrix, self.scale = matrix, _finite('scale', scale)
+    def __init__(self, matrix:Tensor, scale:float=1.0): self.matrix, self.scale = matrix, check_finite('scale', scale)
     def check(self, host, cell):
         shape = host.dims(cell)
         if not isinstance(self.matrix, Tensor) or tuple(self.matrix.shape) != tuple(shape):
@@ -125,8 +125,8 @@ class SteerFeatures(Op):
         if self.mode not in STEER_MODES: raise ValueError(f"mode {self.mode!r} not valid; valid: {STEER_MODES}")
         am = self.amount if isinstance(self.amount, (list, tuple)) else [self.amount] * len(self.features)
         if len(am) != len(self.features): raise ValueError(f"{len(am)} amounts for {len(self.features)} features")
-        self.amount = [_finite('amount', a) for a in am]
-        if self.min_code is not None: self.min_code = _finite('min_code', self.min_code)
+        self.amount = [check_finite('amount', a) for a in am]
+        if self.min_code is not None: self.min_code = check_finite('min_code', self.min_code)
     def delta(self, state, pieces):
         z = _codes(self.sae, state, self.features)
         a = torch.tensor(self.amount, device=z.device)
@@ -161,7 +161,7 @@ class Install(Op):
     def __init__(self, value, key='key', m:float=3.0, norm:str='write'): self.value, self.key, self.m, self.norm = value, key, m, norm
     def check(self, host, cell):
         d_k, d_v = host.dims(cell)
-        self.m = _finite('m', self.m, lo=0)
+        self.m = check_finite('m', self.m, lo=0)
         if self.norm not in INSTALL_NORMS: raise ValueError(f"norm {self.norm!r} not valid; valid: {INSTALL_NORMS}")
         if isinstance(self.value, numbers.Integral) and not isinstance(self.value, bool): self.target, self.value = int(self.value), value_direction(host, cell, self.value)
         self.value = _unit('install value', self.value, d_v).to(host.device)
@@ -401,63 +401,6 @@ def steer(host, # host adapter
     return res
 
 # %% ../nbs/19_interventions.ipynb
-from .firings import encode_cell
-from .closed_form import base_point, measure, predict
-from . import stats
-
-@dataclass
-class InterventionConfig:
-    "Settings of the four experiments (stamped into every summary). Defaults: the demo's small grid."
-    skip_first:int=8 # positions < skip_first are never used
-    batch_size:int=16 # rows per steered forward / generation
-    seed:int=0 # seed of every selection and of sampling
-    erase_atom:int|None=None # erasure: the atom (None: the most frequent alive atom firing on <= 20% of positions)
-    erase_detect:int=16 # erasure: firings used to detect the preferred token (disjoint from the measured ones)
-    erase_firings:int=32 # erasure: firings measured (paper 150)
-    control_m:tuple=(1.0, 2.0, 4.0) # erasure control: +m a* A_i at non-firing positions
-    doses:tuple=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0) # erasure dose-response: -s a_i A_i
-    dose_positions:int=8 # erasure dose-response: firings (paper 50)
-    sign_trials:int=48 # sign test: (passage, position, target) trials (paper 2000)
-    sign_key:str='key' # sign test key side: 'key' (k_hat_t), 'query' or 'atom' (the erased atom's key factor)
-    install_prompts:int=3 # install: passages used as prompts (paper 30)
-    install_positions:int=2 # install: prompt cut points per passage (paper 5)
-    install_per_stratum:int=1 # install: targets per stratum (paper 2)
-    install_m:tuple=(1.5, 3.0, 6.0) # install: multiples of the native write norm
-    install_tokens:int=20 # install: greedy tokens generated
-    steer_features:int=3 # feature steering: features by |mean code difference| (paper 10)
-    steer_doses:tuple=(2.0, 5.0, 10.0) # feature steering: push = sign(diff) |mean boundary code| x dose
-    steer_prompts:int=6 # feature steering: prompts (paper 40)
-    steer_prompt_len:int=24 # feature steering: prompt tokens
-    steer_tokens:int=48 # feature steering: sampled tokens (paper 400)
-    temperature:float=0.7 # feature steering: sampling temperature
-    n_resamples:int=1000 # bootstrap replicates
-
-    def __post_init__(self):
-        for name in ('batch_size', 'erase_detect', 'erase_firings', 'dose_positions', 'sign_trials', 'install_prompts', 'install_positions',
-                     'install_per_stratum', 'install_tokens', 'steer_features', 'steer_prompts', 'steer_prompt_len', 'steer_tokens', 'n_resamples'):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{name}={v!r} must be an int >= 1")
-        for name in ('control_m', 'doses', 'install_m', 'steer_doses'):
-            vs = tuple(getattr(self, name))
-            if not vs: raise ValueError(f"{name} is empty")
-            setattr(self, name, tuple(_finite(f'{name} value', v, lo=0) for v in vs))
-        if self.sign_key not in ('key', 'query', 'atom'): raise ValueError(f"sign_key {self.sign_key!r} not valid; valid: ('key', 'query', 'atom')")
-        _finite('temperature', self.temperature, lo=0, allow_zero=False)
-
-    @classmethod
-    def tiny(cls, **kw):
-        "A few trials of each experiment (tests, `writesae demo --quick`, `writesae interventions --quick`)."
-        return cls(**{**dict(erase_detect=3, erase_firings=4, dose_positions=2, doses=(1.0, 4.0), control_m=(1.0,), sign_trials=4, install_prompts=1,
-                             install_positions=1, install_m=(3.0,), install_tokens=6, steer_features=2, steer_doses=(5.0,), steer_prompts=2,
-                             steer_prompt_len=12, steer_tokens=10, n_resamples=50), **kw})
-
-    @classmethod
-    def paper(cls, **kw):
-        "The paper's grid of the four experiments: hours on a CPU."
-        return cls(**{**dict(erase_detect=50, erase_firings=150, dose_positions=50, sign_trials=2000, install_prompts=30, install_positions=5,
-                             install_per_stratum=2, steer_features=10, steer_prompts=40, steer_tokens=400), **kw})
-
-# %% ../nbs/19_interventions.ipynb
 def _logprobs_at(host, cell, passages, rows, batch_size):
     "Next-token log-probs [n, V] at (passage, t) of each row, steered by its op (or none)."
     out = []
@@ -553,7 +496,7 @@ def erasure_summary(records:list, meta:dict) -> dict:
 def install_matrix(cap, t:int, value:Tensor, key='key', m:float=1.0, norm:str='write') -> Tensor:
     "The `Install` change at relative position t of a capture, (d_k, d_v) fp32, built from the captured write (batch row 0)."
     pieces = {n: getattr(cap, n)[:1, t].float() for n in ('q', 'k', 'v', 'strength')}
-    op = Install(value, key, m, norm); op.m = _finite('m', m, lo=0); op.value = value.float() / value.float().norm()
+    op = Install(value, key, m, norm); op.m = check_finite('m', m, lo=0); op.value = value.float() / value.float().norm()
     if not isinstance(key, str): op.key = key.float() / key.float().norm()
     return op.delta(torch.zeros(1, cap.k.shape[-1], cap.v.shape[-1], device=cap.k.device), pieces)[0]
 

@@ -11,21 +11,20 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from .hosts import Cell, Edit, as_cell, FIRST_READS
+from .hosts import Cell, Edit, as_cell
+from .config import FIRST_READS, AMPLITUDES, WHATS, KL_DIRECTIONS, RANDOM_ARMS  # torch-free: EvalConfig and the command line check against them
+_all_ = ['AMPLITUDES', 'WHATS', 'KL_DIRECTIONS', 'RANDOM_ARMS']
 from . import stats
 
 # %% auto 0
-__all__ = ['AMPLITUDES', 'WHATS', 'ENGINES', 'KL_DIRECTIONS', 'ARMS', 'RANDOM_ARMS', 'check_sae_for_cell', 'check_token_passages',
-           'read_window', 'check_caps', 'cap_firings', 'find_firings', 'random_rank_r', 'random_arm_seed',
-           'nonfiring_atom', 'kl_terms', 'kl_pair', 'ArmKLs', 'reference_kls', 'replay_patched', 'fast_kls',
-           'firing_states', 'passage_firing_states', 'kl_fields', 'check_firings', 'replacement_records',
-           'replacement_test']
+__all__ = ['ENGINES', 'ARMS', 'check_sae_for_cell', 'check_token_passages', 'read_window', 'check_caps', 'cap_firings',
+           'find_firings', 'random_rank_r', 'random_arm_seed', 'nonfiring_atom', 'kl_terms', 'kl_pair', 'ArmKLs',
+           'reference_kls', 'replay_patched', 'fast_kls', 'firing_states', 'passage_firing_states', 'kl_fields',
+           'check_firings', 'replacement_records', 'replacement_test', 'AMPLITUDES', 'WHATS', 'KL_DIRECTIONS',
+           'RANDOM_ARMS']
 
 # %% ../nbs/12_substitution.ipynb
-AMPLITUDES = ('coefficient', 'matched_norm')
-WHATS = ('write', 'update')
 ENGINES = ('fast', 'reference')
-KL_DIRECTIONS = ('patched_base', 'base_patched')
 ARMS = ('atom', 'delete', 'random')
 _FAMILY_ALIASES = {'gdn': 'gated_deltanet', 'gated_deltanet': 'gated_deltanet', 'mamba2': 'mamba2', 'mamba-2': 'mamba2'}
 
@@ -188,8 +187,6 @@ def random_rank_r(d_k:int, d_v:int, rank:int, generator:torch.Generator) -> Tens
     return M / M.norm()
 
 # %% ../nbs/12_substitution.ipynb
-RANDOM_ARMS = ('gaussian', 'nonfiring_atom')
-
 def random_arm_seed(seed:int, cell, passage:int, position:int, atom:int|None=None) -> int:
     "The seed of the random arm of one firing: a hash of (seed, cell, passage, position, atom), so no two cells or firings share one."
     c = as_cell(cell)
