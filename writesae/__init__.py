@@ -20,18 +20,18 @@ API = dict(
     DEMO_NAMES='zoo', load_demo='zoo', load_demo_sae='zoo', passages='zoo', split_stream='zoo', eval_windows='zoo',
     # capture to memory or to an on-disk store
     capture_states='store', capture_store='store', Store='store',
-    # encoding a cell once, choosing firings
-    encode_cell='firings', select_firings='firings',
+    # encoding a cell once (a bound cell: host, cell, SAE, passages and their codes), choosing firings
+    encode_cell='firings', bind_cell='firings', BoundCell='firings', select_firings='firings',
     # the paper's tests
     replacement_records='substitution', replacement_test='substitution', replacement_summary='stats',
-    closed_form_test='closed_form', EvalConfig='config', evaluate_cell='evaluate',
+    closed_form_test='closed_form', EvalConfig='config', evaluate_cell='evaluate', evaluate_bound='evaluate',
     # interventions during generation
     Intervention='interventions', SteerFeatures='interventions', EraseAtom='interventions', AddMatrix='interventions',
     Install='interventions', steer='interventions',
     # looking at atoms
     Dashboard='dashboard', steering_app='widgets',
     # the one-command pipeline
-    DemoConfig='demo', run_demo='demo',
+    DemoConfig='config', run_demo='demo',
 )
 __all__ = ['__version__', *API]
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 # torch, transformers and the model code load inside the commands, so `writesae --help` and a bad argument answer at once
 from . import __version__
-from .config import (SAE_VARIANTS, DEFAULT_VARIANT, PROTOCOLS, SAEConfig, TrainConfig, EvalConfig, InterventionConfig,
+from .config import (SAE_VARIANTS, DEFAULT_VARIANT, PROTOCOLS, SAEConfig, TrainConfig, DemoConfig, EvalConfig, InterventionConfig,
                              add_config_args, config_fields, given)
 from .files import check_output_dir, check_output_file, remove_leftovers, save_safetensors, read_marker
 
 # %% auto 0
-__all__ = ['TOKENIZER_FILES', 'MODEL_DTYPES', 'STATE_KEYS', 'INTERVENTION_OPTIONS', 'SAE_OPTIONS', 'TRAIN_OPTIONS',
-           'EVAL_OPTIONS', 'check_device', 'load_host_model', 'save_states', 'is_states_file', 'load_states',
-           'resolve_sae_dir', 'sae_model_cell', 'load_sae_host', 'parser', 'run', 'main']
+__all__ = ['TOKENIZER_FILES', 'MODEL_DTYPES', 'STATE_KEYS', 'INTERVENTION_OPTIONS', 'DEMO_OPTIONS', 'SAE_OPTIONS',
+           'TRAIN_OPTIONS', 'EVAL_OPTIONS', 'check_device', 'load_host_model', 'save_states', 'is_states_file',
+           'load_states', 'resolve_sae_dir', 'sae_model_cell', 'load_sae_host', 'parser', 'run', 'main']
 
 # %% ../nbs/29_cli.ipynb
 def check_device(device:str, flag:str='--device') -> torch.device:
@@ -186,9 +186,8 @@ def _config_digest(config) -> str:
 
 # %% ../nbs/29_cli.ipynb
 def _cmd_demo(a):
-    from writesae.demo import DemoConfig, run_demo
-    kw = {k: v for k, v in dict(model=a.model, layer=a.layer, head=a.head, steps=a.steps, seed=a.seed).items() if v is not None}
-    cfg = DemoConfig.quick(**kw) if a.quick else DemoConfig(**kw)
+    cfg = (DemoConfig.quick if a.quick else DemoConfig)(**given(a, DEMO_OPTIONS))  # every setting checked before any work
+    from writesae.demo import run_demo
     s = run_demo(a.out, cfg, force=a.force)
     print(f"report written to {a.out}/report.md: {s['n_alive']} alive atoms of {s['sae']['n_features']}, "
           f"held-out FVU {s['eval_fvu']:.3f}, {s['seconds']['total']:.0f} s")
@@ -593,13 +592,13 @@ def _add_scorecard(sub):
 def _add_common(p, force_help):
     p.add_argument('--force', action='store_true', help=force_help)
 
+DEMO_OPTIONS = ('model', 'layer', 'head', 'n_features', 'k', 'steps', 'seed', 'evaluate', 'interventions', 'tables', 'diagnostics')  # `writesae demo` options that set DemoConfig fields
+
 def _add_demo(sub):
     d = sub.add_parser('demo', help='capture, train and report on the embedded default model')
-    d.add_argument('--quick', action='store_true', help='the reduced setting (about a minute)')
+    d.add_argument('--quick', action='store_true', help='start from DemoConfig.quick, the reduced setting the tests run (minutes, not an hour); the options below override it')
     d.add_argument('--out', default='demo_report', help='report folder (default demo_report)')
-    d.add_argument('--model', default=None, help='demo model name (default gdn-demo)')
-    d.add_argument('--layer', type=int, default=None); d.add_argument('--head', type=int, default=None)
-    d.add_argument('--steps', type=int, default=None, help='SAE optimizer steps'); d.add_argument('--seed', type=int, default=None)
+    add_config_args(d.add_argument_group("the pipeline (writesae.config.DemoConfig; the defaults shown are the full demo's)"), DemoConfig, DEMO_OPTIONS)
     _add_common(d, 'replace an earlier demo report in --out (only the files a report writes)')
     d.set_defaults(fn=_cmd_demo)
 

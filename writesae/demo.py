@@ -4,8 +4,8 @@
 
 # %% ../nbs/28_demo.ipynb 2
 from __future__ import annotations
-import json, math, time
-from dataclasses import dataclass, asdict, field
+import json, time
+from dataclasses import asdict
 from pathlib import Path
 import numpy as np
 import torch
@@ -13,101 +13,16 @@ from tqdm.auto import tqdm
 import matplotlib.pyplot as plt
 
 from .hosts import host_for, Cell, as_cell
-from .sae import build_sae, SAE_VARIANTS
+from .sae import SAE_VARIANTS
 from .train import TrainConfig, train_sae
-from .config import EvalConfig, PROTOCOLS
+from .config import DemoConfig  # torch-free, so `writesae demo --help` reads it
+_all_ = ['DemoConfig']
 import writesae.report as rp
 from .files import check_output_dir
 from .zoo import passages
-from fastcore.basics import patch
 
 # %% auto 0
-__all__ = ['DemoConfig', 'collect_states', 'encode_states', 'atoms_to_show', 'run_demo']
-
-# %% ../nbs/28_demo.ipynb
-@dataclass
-class DemoConfig:
-    "Settings of the demo pipeline (defaults: the full `make demo`)."
-    model:str='gdn-demo' # a name of `writesae.zoo.DEMO_NAMES`
-    layer:int|None=None # cell layer (None: the middle recurrent layer)
-    head:int=0 # cell head
-    seq_len:int=256 # tokens per passage
-    n_train_passages:int=192 # validation-split passages the SAE trains on (20% of them validate)
-    n_eval_passages:int=48 # test-split passages for evaluation and contexts
-    skip_first:int=8 # positions < skip_first are not used
-    every:int=1 # keep every `every`-th position
-    variant:str='bilinear' # SAE variant (bilinear = WriteSAE)
-    n_features:int=1024 # dictionary size
-    k:int=16 # active atoms per state
-    steps:int=600 # optimizer steps (main SAE, its seed replicas and the FlatSAE)
-    batch_size:int=256 # states per step
-    lr:float=1e-3 # peak learning rate
-    seed:int=0 # SAE init and data order
-    n_atoms_shown:int=6 # atoms with top-firing contexts in the report
-    n_contexts:int=5 # contexts per atom
-    capture_batch:int=16 # passages per capture forward
-    evaluate:bool=True # run the paper's tests (`writesae.evaluate`) and add their sections
-    n_seeds:int=3 # SAEs with seeds seed, seed+1, ... for the partition's seed stability (1: none)
-    flat_baseline:bool=True # train a FlatSAE of the cell for the flat+SVD baseline
-    sweep_heads:bool=True # train an SAE for every head of the layer: all-heads replacement test and reconstruction PPL
-    sweep_steps:int=250 # optimizer steps of the per-head SAEs of the sweep
-    sweep_every:int=4 # training positions of the per-head SAEs: every `sweep_every`-th
-    eval_config:dict=field(default_factory=dict) # fields of `writesae.config.EvalConfig` (skip_first is the demo's)
-    interventions:bool=True # run the four cache-edit experiments (`writesae.interventions`) and add their sections
-    interventions_grid:str='small' # their grid: 'tiny' (a few trials), 'small' (InterventionConfig defaults) or 'paper'
-    tables:bool=True # the ablation tables of `writesae.tables` (encoder swap, k sweep, amplitude by atom, selectivity, spectral audit)
-    tables_config:dict=field(default_factory=dict) # fields of `writesae.tables.TablesConfig` (default: the demo's n_features, k, seed, skip_first and steps // 2)
-    diagnostics:bool=True # where the replacement test wins (`writesae.diagnostics`: bins, heads, multi-step)
-    diagnostics_config:dict=field(default_factory=dict) # fields of `writesae.diagnostics.DiagnosticsConfig`
-    presets:tuple=('paper_code',) # protocols run beside 'ours' (`writesae.config.PROTOCOLS`), each with its own SAE on final states
-    preset_stride:int|None=None # tokens between the starts of the final-state training windows (None: seq_len // 8)
-
-    def __post_init__(self): self._validate()  # `_validate` below: every field is checked before any work
-
-# %% ../nbs/28_demo.ipynb
-@patch
-def _validate(self:DemoConfig):
-    "Raise a `ValueError` naming the first bad field."
-    for name in ('seq_len', 'n_train_passages', 'n_eval_passages', 'every', 'n_features', 'k', 'steps',
-                 'batch_size', 'n_atoms_shown', 'n_contexts', 'capture_batch', 'n_seeds', 'sweep_steps', 'sweep_every'):
-        v = getattr(self, name)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{name}={v!r} must be an int >= 1")
-    if not 0 <= self.skip_first < self.seq_len: raise ValueError(f"skip_first={self.skip_first} out of range (0..{self.seq_len-1})")
-    if self.variant not in SAE_VARIANTS: raise ValueError(f"variant {self.variant!r} unknown (known: {sorted(SAE_VARIANTS)})")
-    if self.k > self.n_features: raise ValueError(f"k={self.k} out of range (1..n_features={self.n_features})")
-    EvalConfig(**{**self.eval_config, 'skip_first': self.skip_first})  # unknown or bad fields fail here, before any work
-    self.tables_settings(); self.diagnostics_settings()  # bad fields fail here
-    self.presets = tuple(self.presets)
-    bad = [p for p in self.presets if p not in PROTOCOLS or p == 'ours']
-    if bad: raise ValueError(f"presets {bad} not valid; valid: {tuple(p for p in PROTOCOLS if p != 'ours')}")
-    if self.preset_stride is not None and (isinstance(self.preset_stride, bool) or not isinstance(self.preset_stride, int) or self.preset_stride < 1):
-        raise ValueError(f"preset_stride={self.preset_stride!r} must be an int >= 1 or None")
-    if self.interventions_grid not in ('tiny', 'small', 'paper'): raise ValueError(f"interventions_grid {self.interventions_grid!r} not valid; valid: ('tiny', 'small', 'paper')")
-
-# %% ../nbs/28_demo.ipynb
-@patch
-def tables_settings(self:DemoConfig):
-    "The `TablesConfig` of the ablation tables: the demo's dictionary size and seed, half its steps, then `tables_config`."
-    from writesae.tables import TablesConfig
-    return TablesConfig(**{**dict(n_features=self.n_features, k=self.k, steps=max(1, self.steps // 2), seed=self.seed, skip_first=self.skip_first,
-                                  batch_size=self.batch_size, lr=self.lr), **self.tables_config})
-
-@patch
-def diagnostics_settings(self:DemoConfig):
-    "The `DiagnosticsConfig` of the diagnostics."
-    from writesae.diagnostics import DiagnosticsConfig
-    return DiagnosticsConfig(**{'seed': self.seed, **self.diagnostics_config})
-
-# %% ../nbs/28_demo.ipynb
-@patch(cls_method=True)
-def quick(cls:DemoConfig, **kw):
-    "The reduced setting run by the tests (about a minute on 2 CPU cores)."
-    return cls(**{**dict(seq_len=96, n_train_passages=24, n_eval_passages=6, n_features=256, k=8, steps=120,
-                        n_atoms_shown=3, n_contexts=3, n_seeds=2, sweep_steps=60, interventions_grid='tiny',
-                        eval_config=dict(EvalConfig.QUICK),
-                        tables_config=dict(n_features=64, k=4, steps=40, max_per_atom=2, max_per_passage=8, top_firings=4, sel_atoms=2,
-                                           sel_positions=2, sel_K=(1, 4, 8), n_boot=100, n_writes=64),
-                        diagnostics_config=dict(n_quantiles=2, steps=3, max_multi_firings=8)), **kw})
+__all__ = ['collect_states', 'encode_states', 'atoms_to_show', 'run_demo', 'DemoConfig']
 
 # %% ../nbs/28_demo.ipynb
 @torch.no_grad()

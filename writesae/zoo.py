@@ -13,14 +13,15 @@ from .corpus import SPLITS, load_corpus, load_tokenizer, zoo_data_dir
 from .rwkv7 import RWKV7Config, RWKV7ForCausalLM, load_rwkv7
 
 # %% auto 0
-__all__ = ['DEMO_NAMES', 'FAMILIES', 'DEMO_TRAINING', 'LARGE_HOSTS', 'LARGE_TRAINING', 'DEMO_SAES', 'demo_config', 'tiny_config',
-           'family_of', 'model_class', 'build_model', 'token_stream', 'split_stream', 'eval_windows', 'passages',
-           'lm_loss', 'unigram_loss', 'lr_at', 'hardware', 'save_host', 'load_host', 'evaluate_host', 'train_host',
+__all__ = ['FAMILIES', 'DEMO_TRAINING', 'LARGE_HOSTS', 'LARGE_TRAINING', 'DEMO_SAES', 'demo_config', 'tiny_config', 'family_of',
+           'model_class', 'build_model', 'token_stream', 'split_stream', 'eval_windows', 'passages', 'lm_loss',
+           'unigram_loss', 'lr_at', 'hardware', 'save_host', 'load_host', 'evaluate_host', 'train_host',
            'continue_text', 'build_demo', 'load_demo', 'large_config', 'build_large_host', 'build_demo_sae',
-           'load_demo_sae']
+           'load_demo_sae', 'DEMO_NAMES']
 
 # %% ../nbs/08_zoo.ipynb
-DEMO_NAMES = ('gdn-demo', 'mamba2-demo', 'rwkv7-demo')
+from .config import DEMO_NAMES  # the names live with the demo's settings, which the command line reads without torch
+_all_ = ['DEMO_NAMES']
 FAMILIES = ('gdn', 'mamba2', 'rwkv7')
 
 def _family_config(family:str, vocab_size:int, hidden:int, n_layers:int, pattern=None, heads:int=4, key_heads:int=2,
