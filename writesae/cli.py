@@ -505,6 +505,7 @@ def _cmd_interventions(a):
     print(f"\nreport written to {a.out}/report.md ({res['seconds']['total']:.0f} s)")
     return res
 
+# %% ../nbs/29_cli.ipynb
 def _add_interventions(sub):
     s = sub.add_parser('interventions', help="the paper's four cache-edit experiments (erasure, sign test, install, feature steering) on one cell")
     s.add_argument('--model', default='gdn-demo', help='demo name, local folder or hub id')

@@ -323,18 +323,19 @@ class InterventionConfig:
             if getattr(self, name) not in valid: raise ValueError(f"{name} {getattr(self, name)!r} not valid; valid: {valid}")
         check_finite('temperature', self.temperature, lo=0, allow_zero=False)
 
-    @classmethod
-    def tiny(cls, **kw):
-        "A few trials of each experiment (tests, `writesae demo --quick`, `writesae interventions --quick`)."
-        return cls(**{**dict(erase_detect=3, erase_firings=4, dose_positions=2, doses=(1.0, 4.0), control_m=(1.0,), sign_trials=4, install_prompts=1,
-                             install_positions=1, install_m=(3.0,), install_tokens=6, steer_features=2, steer_doses=(5.0,), steer_prompts=2,
-                             steer_prompt_len=12, steer_tokens=10, n_resamples=50), **kw})
+# %% ../nbs/04_config.ipynb
+@patch(cls_method=True)
+def tiny(cls:InterventionConfig, **kw):
+    "A few trials of each experiment (tests, `writesae demo --quick`, `writesae interventions --quick`)."
+    return cls(**{**dict(erase_detect=3, erase_firings=4, dose_positions=2, doses=(1.0, 4.0), control_m=(1.0,), sign_trials=4, install_prompts=1,
+                         install_positions=1, install_m=(3.0,), install_tokens=6, steer_features=2, steer_doses=(5.0,), steer_prompts=2,
+                         steer_prompt_len=12, steer_tokens=10, n_resamples=50), **kw})
 
-    @classmethod
-    def paper(cls, **kw):
-        "The paper's grid of the four experiments: hours on a CPU."
-        return cls(**{**dict(erase_detect=50, erase_firings=150, dose_positions=50, sign_trials=2000, install_prompts=30, install_positions=5,
-                             install_per_stratum=2, steer_features=10, steer_prompts=40, steer_tokens=400), **kw})
+@patch(cls_method=True)
+def paper(cls:InterventionConfig, **kw):
+    "The paper's grid of the four experiments: hours on a CPU."
+    return cls(**{**dict(erase_detect=50, erase_firings=150, dose_positions=50, sign_trials=2000, install_prompts=30, install_positions=5,
+                         install_per_stratum=2, steer_features=10, steer_prompts=40, steer_tokens=400), **kw})
 
 # %% ../nbs/04_config.ipynb
 DEMO_NAMES = ('gdn-demo', 'mamba2-demo', 'rwkv7-demo')  # the embedded demo hosts (`writesae.zoo` builds and loads them)
