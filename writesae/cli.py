@@ -597,7 +597,7 @@ DEMO_OPTIONS = ('model', 'layer', 'head', 'n_features', 'k', 'steps', 'seed', 'e
 
 def _add_demo(sub):
     d = sub.add_parser('demo', help='capture, train and report on the embedded default model')
-    d.add_argument('--quick', action='store_true', help='start from DemoConfig.quick, the reduced setting the tests run (minutes, not an hour); the options below override it')
+    d.add_argument('--quick', action='store_true', help='start from DemoConfig.quick, the reduced setting the tests run (about a minute); the options below override it')
     d.add_argument('--out', default='demo_report', help='report folder (default demo_report)')
     add_config_args(d.add_argument_group("the pipeline (writesae.config.DemoConfig; the defaults shown are the full demo's)"), DemoConfig, DEMO_OPTIONS)
     _add_common(d, 'replace an earlier demo report in --out (only the files a report writes)')

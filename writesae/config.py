@@ -421,7 +421,7 @@ def diagnostics_settings(self:DemoConfig):
 # %% ../nbs/04_config.ipynb
 @patch(cls_method=True)
 def quick(cls:DemoConfig, **kw):
-    "The reduced setting run by the tests and `writesae demo --quick`: the same pipeline in minutes instead of an hour on 2 CPU cores."
+    "The reduced setting run by the tests and `writesae demo --quick`: the same pipeline on short passages and a small dictionary, about a minute on 2 CPU cores."
     return cls(**{**dict(seq_len=96, n_train_passages=24, n_eval_passages=6, n_features=256, k=8, steps=120,
                         n_atoms_shown=3, n_contexts=3, n_seeds=2, sweep_steps=60, interventions_grid='tiny',
                         eval_config=dict(EvalConfig.QUICK),
