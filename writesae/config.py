@@ -34,6 +34,17 @@ def check_int(name:str, value, lo:int, hi:int|None=None):
         rng = f"{lo}..{hi}" if hi is not None else f">= {lo}"
         raise ValueError(f"{name}={value} out of range ({rng})")
 
+def _check_ints(cfg, names, lo:int=1):
+    "A config's fields `names` are ints >= `lo`; else a one-line ValueError naming the first that is not."
+    for name in names:
+        v = getattr(cfg, name)
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo: raise ValueError(f"{name}={v!r} must be an int >= {lo}")
+
+def _check_choices(cfg):
+    "Every field named in `cfg.choices` holds one of its valid values; else a one-line ValueError."
+    for name, valid in cfg.choices.items():
+        if getattr(cfg, name) not in valid: raise ValueError(f"{name} {getattr(cfg, name)!r} not valid; valid: {valid}")
+
 # %% ../nbs/04_config.ipynb
 @dataclass
 class SAEConfig:
@@ -174,9 +185,7 @@ class TrainConfig:
         if self.renorm_every < 0: raise ValueError(f"renorm_every={self.renorm_every} must be >= 0")
         if not 0 <= self.val_fraction < 1: raise ValueError(f"val_fraction={self.val_fraction} out of range [0, 1)")
         if not 0 <= self.lr_min <= self.lr: raise ValueError(f"need 0 <= lr_min ({self.lr_min}) <= lr ({self.lr})")
-        for name, lo in (('aux_k', 0), ('dead_steps', 1)):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < lo: raise ValueError(f"{name}={v!r} must be an int >= {lo}")
+        _check_ints(self, ('aux_k',), 0); _check_ints(self, ('dead_steps',))
         if not 0 <= self.threshold_momentum < 1: raise ValueError(f"threshold_momentum={self.threshold_momentum} out of range [0, 1)")
         for name in ('aux_weight', 'jump_l0_coef', 'resample_scale'):
             if not getattr(self, name) >= 0: raise ValueError(f"{name}={getattr(self, name)} must be >= 0")
@@ -242,13 +251,10 @@ class EvalConfig:
                                 cf_horizon=4, cf_passages=2, check_passages=4, null_positions=256)  # the reduced setting (`quick`)
 
     def __post_init__(self):
-        for name, valid in self.choices.items():
-            if getattr(self, name) not in valid: raise ValueError(f"{name} {getattr(self, name)!r} not valid; valid: {valid}")
-        for name in ('max_per_atom', 'max_per_passage', 'horizon', 'n_resamples', 'n_permutations', 'null_positions', 'population_cap',
-                     'population_min', 'cf_atoms', 'cf_horizon', 'cf_passages', 'check_passages'):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{name}={v!r} must be an int >= 1")
-        if isinstance(self.skip_first, bool) or not isinstance(self.skip_first, int) or self.skip_first < 0: raise ValueError(f"skip_first={self.skip_first!r} must be an int >= 0")
+        _check_choices(self)
+        _check_ints(self, ('max_per_atom', 'max_per_passage', 'horizon', 'n_resamples', 'n_permutations', 'null_positions', 'population_cap',
+                           'population_min', 'cf_atoms', 'cf_horizon', 'cf_passages', 'check_passages'))
+        _check_ints(self, ('skip_first',), 0)
         if not 0 < self.tau < 1: raise ValueError(f"tau={self.tau} out of range (0, 1)")
         if self.population_min > self.population_cap: raise ValueError(f"population_min={self.population_min} must be <= population_cap={self.population_cap}")
         if not self.cf_eps or any(not math.isfinite(e) or e == 0 for e in self.cf_eps): raise ValueError(f"cf_eps={self.cf_eps} must be finite and nonzero")
@@ -308,19 +314,16 @@ class InterventionConfig:
     choices:ClassVar[dict] = dict(sign_key=SIGN_KEYS)
 
     def __post_init__(self):
-        for name in ('batch_size', 'erase_detect', 'erase_firings', 'dose_positions', 'sign_trials', 'install_prompts', 'install_positions',
-                     'install_per_stratum', 'install_tokens', 'steer_features', 'steer_prompts', 'steer_prompt_len', 'steer_tokens', 'n_resamples'):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{name}={v!r} must be an int >= 1")
-        if isinstance(self.skip_first, bool) or not isinstance(self.skip_first, int) or self.skip_first < 0: raise ValueError(f"skip_first={self.skip_first!r} must be an int >= 0")
+        _check_ints(self, ('batch_size', 'erase_detect', 'erase_firings', 'dose_positions', 'sign_trials', 'install_prompts', 'install_positions',
+                           'install_per_stratum', 'install_tokens', 'steer_features', 'steer_prompts', 'steer_prompt_len', 'steer_tokens', 'n_resamples'))
+        _check_ints(self, ('skip_first',), 0)
         if self.erase_atom is not None and (isinstance(self.erase_atom, bool) or not isinstance(self.erase_atom, int) or self.erase_atom < 0):
             raise ValueError(f"erase_atom={self.erase_atom!r} must be an int >= 0 or None")
         for name in ('control_m', 'doses', 'install_m', 'steer_doses'):
             vs = tuple(getattr(self, name))
             if not vs: raise ValueError(f"{name} is empty")
             setattr(self, name, tuple(check_finite(f'{name} value', v, lo=0) for v in vs))
-        for name, valid in self.choices.items():
-            if getattr(self, name) not in valid: raise ValueError(f"{name} {getattr(self, name)!r} not valid; valid: {valid}")
+        _check_choices(self)
         check_finite('temperature', self.temperature, lo=0, allow_zero=False)
 
 # %% ../nbs/04_config.ipynb
@@ -387,10 +390,8 @@ class DemoConfig:
 @patch
 def _validate(self:DemoConfig):
     "Raise a `ValueError` naming the first bad field."
-    for name in ('seq_len', 'n_train_passages', 'n_eval_passages', 'every', 'n_features', 'k', 'steps',
-                 'batch_size', 'n_atoms_shown', 'n_contexts', 'capture_batch', 'n_seeds', 'sweep_steps', 'sweep_every'):
-        v = getattr(self, name)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{name}={v!r} must be an int >= 1")
+    _check_ints(self, ('seq_len', 'n_train_passages', 'n_eval_passages', 'every', 'n_features', 'k', 'steps',
+                       'batch_size', 'n_atoms_shown', 'n_contexts', 'capture_batch', 'n_seeds', 'sweep_steps', 'sweep_every'))
     if not 0 <= self.skip_first < self.seq_len: raise ValueError(f"skip_first={self.skip_first} out of range (0..{self.seq_len-1})")
     if self.variant not in SAE_VARIANTS: raise ValueError(f"variant {self.variant!r} unknown (known: {sorted(SAE_VARIANTS)})")
     if self.k > self.n_features: raise ValueError(f"k={self.k} out of range (1..n_features={self.n_features})")
@@ -401,8 +402,7 @@ def _validate(self:DemoConfig):
     if bad: raise ValueError(f"presets {bad} not valid; valid: {tuple(p for p in PROTOCOLS if p != 'ours')}")
     if self.preset_stride is not None and (isinstance(self.preset_stride, bool) or not isinstance(self.preset_stride, int) or self.preset_stride < 1):
         raise ValueError(f"preset_stride={self.preset_stride!r} must be an int >= 1 or None")
-    for name, ok in self.choices.items():
-        if getattr(self, name) not in ok: raise ValueError(f"{name} {getattr(self, name)!r} not valid; valid: {ok}")
+    _check_choices(self)
 
 # %% ../nbs/04_config.ipynb
 @patch

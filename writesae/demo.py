@@ -244,7 +244,7 @@ def _evaluate(rep, summary, cfg, bound, S_train, pid_train, train_p, progress, S
     t1 = time.time()
     ev = E.evaluate_bound(bound, ecfg, flat_sae=flat, head_saes=head_saes)
     sw = E.sweep_heads(adapter, head_saes, cell.layer, eval_p, ecfg) if head_saes else None
-    ps = E.partition_seeds(adapter, [sae] + seed_saes, cell, eval_p, ecfg) if seed_saes else None
+    ps = E.partition_seeds(adapter, [sae] + seed_saes, cell, eval_p, ecfg, bound=bound) if seed_saes else None
     t_eval = time.time() - t1
     extra = [f"{cfg.n_seeds - 1} more {cfg.variant} SAEs with seeds {cfg.seed + 1}..{cfg.seed + cfg.n_seeds - 1} (same states and steps) for the partition's seed stability"] if seed_saes else []
     if flat is not None: extra.append(f"a FlatSAE ({cfg.n_features} atoms, k = {cfg.k}, {cfg.steps} steps, same states) for the flat+SVD baseline")

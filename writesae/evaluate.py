@@ -109,6 +109,17 @@ def _baseline_step(b:BoundCell, # the bound cell
     return dict(writesae_matched_norm=row(mn), flat_svd=row(fl), records=fl)
 
 # %% ../nbs/17_evaluate.ipynb
+def _factored(sae) -> bool: return 'key_factors' in dict(sae.named_parameters())
+
+def _cf_t0s(cfg:EvalConfig, T:int) -> list:
+    "The closed form's edit positions in passages of T tokens; every test reads positions >= skip_first, so an earlier one is refused."
+    Tc = T - 1 - cfg.cf_horizon
+    t0s = list(cfg.cf_t0) if cfg.cf_t0 is not None else sorted({max(0, Tc // 2), max(0, Tc)})
+    low = [t for t in t0s if t < cfg.skip_first]
+    if low: raise ValueError(f"closed-form edit positions {low} come before skip_first {cfg.skip_first} (passages of {T} tokens, cf_horizon {cfg.cf_horizon}); "
+                             f"give cf_t0 >= {cfg.skip_first}, a smaller cf_horizon or longer passages")
+    return t0s
+
 def _closed_form_step(b:BoundCell, # the bound cell
                       cls:dict, # {atom: 'register' | 'bundle'} from the partition
                       cfg:EvalConfig, # settings (cf_atoms, cf_eps, cf_horizon, cf_passages, cf_t0, first_read)
@@ -116,19 +127,18 @@ def _closed_form_step(b:BoundCell, # the bound cell
                      ) -> dict|None:
     "The closed-form test on the most frequent alive atoms: records, summary, per-eps medians and the state norm at the edits."
     sae, fc, T = b.sae, b.codes.fire_counts(), b.passages.shape[1]
-    if 'key_factors' not in dict(sae.named_parameters()): skipped['closed_form'] = f"{type(sae).__name__} has no factored atoms"; return None
+    if not _factored(sae): skipped['closed_form'] = f"{type(sae).__name__} has no factored atoms"; return None
     alive = np.flatnonzero(fc > 0)
     ids = [int(a) for a in alive[np.argsort(-fc[alive], kind='stable')][:cfg.cf_atoms]]
-    Tc = T - 1 - cfg.cf_horizon
-    t0s = list(cfg.cf_t0) if cfg.cf_t0 is not None else sorted({max(0, Tc // 2), max(0, Tc)})
+    t0s = _cf_t0s(cfg, T)
     cr, cs = closed_form_test(b.adapter, b.cell, atoms_of(sae, ids), b.passages[:cfg.cf_passages], eps_list=cfg.cf_eps, t0_positions=t0s,
                               horizon=cfg.cf_horizon, first_read=cfg.first_read, atom_ids=ids)
     for r in cs['per_atom']: r['cls'] = cls.get(r['atom'])
     rk = min(cs['median'])
     by_eps = {e: summarize_closed_form([r for r in cr if r['eps'] == e and r['token_rank'] == rk])['median'][rk] for e in cfg.cf_eps}
-    c = b.codes  # the state norms at the edit positions come from the encoding pass (None where no t0 was encoded)
+    c = b.codes  # the state norms at the edit positions come from the encoding pass (every t0 >= skip_first is encoded)
     at = (c.passage < cfg.cf_passages) & torch.isin(c.position, torch.tensor(t0s))
-    s_norm = float(c.state_norm[at].median()) if at.any() else None
+    s_norm = float(c.state_norm[at].median())
     return dict(records=cr, summary=cs, atoms=ids, by_eps=by_eps, median_state_norm_t0=s_norm)
 
 # %% ../nbs/17_evaluate.ipynb
@@ -168,20 +178,14 @@ def check_companions(adapter, # host adapter of the model
                      cfg:EvalConfig, # settings
                      flat_sae=None, # a FlatSAE of the same cell
                      head_saes:dict|None=None, # {head: SAE} for every head of the layer
-                     b:BoundCell|None=None, # the bound cell, when made: its skip_first and passages must fit `cfg`
                     ) -> Cell:
-    "The checked cell, after the SAEs that come with the evaluated one fit their cells and a bound cell fits the settings."
+    "The checked cell, after the SAEs that come with the evaluated one fit their cells."
     cell = adapter.check_cell(as_cell(cell))
     if flat_sae is not None: check_sae_for_cell(adapter, flat_sae, cell)
     if head_saes is not None:
         H = adapter.n_heads(cell.layer)
         if sorted(head_saes) != list(range(H)): raise ValueError(f"head_saes must hold one SAE per head 0..{H - 1} of layer {cell.layer}; got heads {sorted(head_saes)}")
         for h, s in head_saes.items(): check_sae_for_cell(adapter, s, Cell(cell.layer, h))
-    if b is not None:
-        if b.adapter is not adapter or b.cell != cell: raise ValueError(f"the bound cell is L{b.cell.layer} H{b.cell.head} of another binding, not L{cell.layer} H{cell.head} of this host")
-        if b.skip_first != cfg.skip_first: raise ValueError(f"the bound cell encodes from position {b.skip_first}, the config's skip_first is {cfg.skip_first}; bind with skip_first={cfg.skip_first}")
-        T = b.passages.shape[1]
-        if cfg.skip_first >= T - cfg.horizon: raise ValueError(f"skip_first {cfg.skip_first} leaves no position to test in passages of {T} tokens (a test reads {cfg.horizon} more); valid: 0..{T - cfg.horizon - 1}")
     return cell
 
 # %% ../nbs/17_evaluate.ipynb
@@ -204,7 +208,14 @@ def evaluate_bound(b:BoundCell, # `bind_cell` of the held-out passages, with the
                   ) -> dict:
     "Every test of the paper on a bound cell; one dict of records, summaries, settings and timings."
     cfg = config or EvalConfig()
-    cell = check_companions(b.adapter, b.cell, cfg, flat_sae, head_saes, b)
+    b.check_fits(cfg.skip_first, cfg.horizon)
+    if _factored(b.sae): _cf_t0s(cfg, b.passages.shape[1])
+    check_companions(b.adapter, b.cell, cfg, flat_sae, head_saes)
+    return _run_tests(b, cfg, flat_sae, head_saes)
+
+def _run_tests(b:BoundCell, cfg:EvalConfig, flat_sae, head_saes) -> dict:
+    "The tests in order on a bound cell whose settings and companions are checked."
+    cell = b.cell
     n = b.passages.shape[0]
     t0 = time.time(); sec, skipped = {}, {}
     if b.codes.fire_counts().sum() == 0: raise ValueError(f"no firings in cell L{cell.layer} H{cell.head} over {n} passages (positions >= {cfg.skip_first}): "
@@ -248,11 +259,13 @@ def evaluate_cell(adapter, # host adapter of the model
                  ) -> dict:
     "Every test of the paper on one cell: the inputs checked and the cell bound (one encoding pass), then `evaluate_bound`."
     cfg = config or EvalConfig()
-    check_companions(adapter, cell, cfg, flat_sae, head_saes)  # before the encoding pass
+    check_companions(adapter, cell, cfg, flat_sae, head_saes)  # everything is checked before the encoding pass
+    passages = check_token_passages(passages)
+    if _factored(sae): _cf_t0s(cfg, passages.shape[1])
     t0 = time.time()
     b = bind_cell(adapter, sae, cell, passages, skip_first=cfg.skip_first, meta=meta, horizon=cfg.horizon, progress=progress)
     t_encode = _t(t0)
-    out = evaluate_bound(b, cfg, flat_sae, head_saes)
+    out = _run_tests(b, cfg, flat_sae, head_saes)
     out['seconds'] = {'encode': t_encode, **out['seconds'], 'total': _t(t0)}
     return out
 
@@ -298,6 +311,7 @@ def partition_seeds(adapter, # host adapter
                     passages:torch.Tensor, # [n, T] held-out token ids
                     config:EvalConfig|None=None, # settings (skip_first, tau, seed, null_positions)
                     threshold:float=0.9, # |cos_F| of a cross-seed match
+                    bound:BoundCell|None=None, # `bind_cell` of the first SAE on `passages`, when already made
                    ) -> dict:
     "Per seed: alive / register / bundle / dead counts and ΔBIC; across seeds: CV of the counts and the atom match share."
     cfg = config or EvalConfig()
@@ -306,7 +320,8 @@ def partition_seeds(adapter, # host adapter
     passages = check_token_passages(passages)
     rows, atoms = [], []
     for i, s in enumerate(saes):
-        sb = bind_cell(adapter, s, cell, passages, skip_first=cfg.skip_first)
+        sb = (bound.check_fits(cfg.skip_first, sae=s, cell=cell, passages=passages) if i == 0 and bound is not None
+              else bind_cell(adapter, s, cell, passages, skip_first=cfg.skip_first))
         p = partition_cell(sb, cfg)
         alive = sb.codes.alive()
         atoms.append(s.atoms(torch.as_tensor(alive)).flatten(1).float().cpu().numpy())

@@ -12,6 +12,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 from .hosts import Cell, as_cell, FIRST_READS
 from .substitution import check_sae_for_cell, check_token_passages, read_window, check_caps, cap_firings
+from fastcore.basics import patch
 
 # %% auto 0
 __all__ = ['CellCodes', 'encode_cell', 'BoundCell', 'bind_cell', 'write_alignment', 'firing_alignment', 'null_alignment',
@@ -120,6 +121,11 @@ class BoundCell:
         return (f"BoundCell({self.adapter.family} L{self.cell.layer} H{self.cell.head}, {type(self.sae).__name__} of {self.sae.n_features} atoms, "
                 f"{n} passages x {T} tokens, {len(self.codes)} states from position {self.skip_first}, {int((fc > 0).sum())} alive atoms)")
 
+def _check_room(skip_first, horizon:int, T:int):
+    "Raise when passages of T tokens leave no position >= skip_first that a test reading `horizon` more positions can use."
+    if horizon and isinstance(skip_first, int) and skip_first >= T - horizon:
+        raise ValueError(f"skip_first {skip_first} leaves no position to test in passages of {T} tokens (a test reads {horizon} more); valid: 0..{T - horizon - 1}")
+
 @torch.no_grad()
 def bind_cell(adapter, # host adapter of the model
               sae, # SAE of `cell`
@@ -135,10 +141,20 @@ def bind_cell(adapter, # host adapter of the model
     passages = check_token_passages(passages)
     T = passages.shape[1]
     if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 0: raise ValueError(f"horizon {horizon!r} must be an int >= 0")
-    if horizon and isinstance(skip_first, int) and skip_first >= T - horizon:
-        raise ValueError(f"skip_first {skip_first} leaves no position to test in passages of {T} tokens (a test reads {horizon} more); valid: 0..{T - horizon - 1}")
+    _check_room(skip_first, horizon, T)
     codes = encode_cell(adapter, sae, cell, passages, skip_first=skip_first, batch_size=batch_size, meta=meta, progress=progress)
     return BoundCell(adapter=adapter, sae=sae, cell=codes.cell, passages=passages, codes=codes, skip_first=skip_first, meta=meta)
+
+# %% ../nbs/15_firings.ipynb
+@patch
+def check_fits(self:BoundCell, skip_first:int, horizon:int=0, sae=None, cell=None, passages=None) -> BoundCell:
+    "Raise unless this binding is of `sae`, `cell` and `passages` (those given), encoded from `skip_first`, with room for `horizon`."
+    if sae is not None and self.sae is not sae: raise ValueError("the bound cell holds another SAE than the one given")
+    if cell is not None and self.cell != as_cell(cell): raise ValueError(f"the bound cell is L{self.cell.layer} H{self.cell.head}, not L{as_cell(cell).layer} H{as_cell(cell).head}")
+    if passages is not None and not torch.equal(self.passages, check_token_passages(passages)): raise ValueError("the bound cell holds other passages than the ones given")
+    if self.skip_first != skip_first: raise ValueError(f"the bound cell encodes from position {self.skip_first}, the settings' skip_first is {skip_first}; bind with skip_first={skip_first}")
+    _check_room(skip_first, horizon, self.passages.shape[1])
+    return self
 
 # %% ../nbs/15_firings.ipynb
 def _atom_norms(sae, ids:Tensor) -> Tensor:

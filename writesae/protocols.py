@@ -71,9 +71,7 @@ def replacement_only(adapter, # host adapter
     "The replacement test alone, as in `evaluate_cell`: config, counts, partition sizes, firings, records and their summary."
     cfg = config or EvalConfig()
     b = bound if bound is not None else bind_cell(adapter, sae, cell, passages, skip_first=cfg.skip_first, horizon=cfg.horizon)
-    if b.sae is not sae or b.cell != as_cell(cell) or b.skip_first != cfg.skip_first or not torch.equal(b.passages, check_token_passages(passages)):
-        raise ValueError(f"bound holds another SAE, cell, passages or skip_first (L{b.cell.layer} H{b.cell.head}, from position {b.skip_first}) than these arguments; "
-                         f"bind this SAE and cell with skip_first={cfg.skip_first}")
+    if bound is not None: b.check_fits(cfg.skip_first, cfg.horizon, sae=sae, cell=cell, passages=passages)
     cell, passages = b.cell, b.passages
     part = part if part is not None else partition_cell(b, cfg)
     fs, recs = replacement_step(b, part, cfg, firings=firings)
