@@ -566,12 +566,18 @@ def _cmd_compare(a):
     print(f"comparison written to {a.out}/report.md")
     return res
 
-def _add_compare(sub):
-    s = sub.add_parser('compare', help="one table and figure of demo reports side by side (GDN, RWKV-7, Mamba-2), ours beside the paper's numbers")
+def _add_report_reader(sub, name, fn, help, out_help, out_required, force_help):
+    "A command that reads `writesae demo` report folders and writes one output: `compare` and `scorecard`."
+    s = sub.add_parser(name, help=help)
     s.add_argument('reports', nargs='+', metavar='REPORT_DIR', help='report folders written by `writesae demo`')
-    s.add_argument('--out', required=True, help='output folder: new, empty, or an earlier `writesae compare` output (with --force)')
-    _add_common(s, 'replace an earlier `writesae compare` output in --out (only the files it wrote)')
-    s.set_defaults(fn=_cmd_compare)
+    s.add_argument('--out', required=out_required, default=None, help=out_help)
+    _add_common(s, force_help)
+    s.set_defaults(fn=fn)
+
+def _add_compare(sub):
+    _add_report_reader(sub, 'compare', _cmd_compare, "one table and figure of demo reports side by side (GDN, RWKV-7, Mamba-2), ours beside the paper's numbers",
+                       'output folder: new, empty, or an earlier `writesae compare` output (with --force)', True,
+                       'replace an earlier `writesae compare` output in --out (only the files it wrote)')
 
 # %% ../nbs/29_cli.ipynb
 def _cmd_scorecard(a):
@@ -583,11 +589,9 @@ def _cmd_scorecard(a):
     return res
 
 def _add_scorecard(sub):
-    s = sub.add_parser('scorecard', help="the paper's 24 claims beside ours (per host and protocol), with settings and a status per row")
-    s.add_argument('reports', nargs='+', metavar='REPORT_DIR', help='report folders written by `writesae demo`')
-    s.add_argument('--out', default=None, help='also write the table to this Markdown file (new, or an earlier scorecard with --force)')
-    _add_common(s, 'replace an earlier `writesae scorecard` file at --out')
-    s.set_defaults(fn=_cmd_scorecard)
+    _add_report_reader(sub, 'scorecard', _cmd_scorecard, "the paper's 24 claims beside ours (per host and protocol), with settings and a status per row",
+                       'also write the table to this Markdown file (new, or an earlier scorecard with --force)', False,
+                       'replace an earlier `writesae scorecard` file at --out')
 
 # %% ../nbs/29_cli.ipynb
 def _add_common(p, force_help):

@@ -163,6 +163,16 @@ class HostAdapter:
     fast_replay:bool = True  # the cached-replay ('fast') engine of writesae.substitution serves it (transformers caches, or the host's own `replay_record` / `replay_cache` / `replay_step`)
     _kernels:tuple = ()  # transformers' module-level kernel functions the family's layer calls
     _layer_suffix:str = ''  # class-name suffix of the family's recurrent layer
+    _heads_attr:str = ''  # the layer's attribute holding its number of matrix-state heads
+    _dims_attrs:tuple = ()  # the layer's attributes holding a head's (d_k, d_v)
+    _out_proj_attrs:tuple = ('out_proj', 'o_proj')  # the layer's output projection: the first of these it has
+    _transposed:bool = False  # the cache stores each state as (d_v, d_k), so the protocol's (d_k, d_v) is its transpose
+
+    def _n_heads(self, m): return getattr(m, self._heads_attr)
+    def _dims(self, m): return tuple(getattr(m, a) for a in self._dims_attrs)
+    def _out_proj(self, m): return next(getattr(m, a) for a in self._out_proj_attrs if hasattr(m, a))
+    def _to_kv(self, s): return s.transpose(-1, -2) if self._transposed else s
+    _from_kv = _to_kv  # a transpose is its own inverse
 
     @classmethod
     def is_layer(cls, m) -> bool:
@@ -201,12 +211,7 @@ class GatedDeltaNetHost(HostAdapter):
     family, erase = 'gated_deltanet', True
     _kernels = ('torch_chunk_gated_delta_rule', 'torch_recurrent_gated_delta_rule')
 
-    _layer_suffix = 'GatedDeltaNet'
-    def _n_heads(self, m): return m.num_v_heads
-    def _dims(self, m): return (m.head_k_dim, m.head_v_dim)
-    def _out_proj(self, m): return m.out_proj if hasattr(m, 'out_proj') else m.o_proj
-    def _to_kv(self, s): return s
-    def _from_kv(self, s): return s
+    _layer_suffix, _heads_attr, _dims_attrs = 'GatedDeltaNet', 'num_v_heads', ('head_k_dim', 'head_v_dim')
 
     def _wrappers(self):
         d = super()._wrappers()
@@ -255,12 +260,8 @@ class Mamba2Host(HostAdapter):
     family, erase = 'mamba2', False
     _kernels = ('mamba2_chunk_scan', 'mamba2_selective_state_update')
 
-    _layer_suffix = 'Mamba2Mixer'
-    def _n_heads(self, m): return m.num_heads
-    def _dims(self, m): return (m.ssm_state_size, m.head_dim)
-    def _out_proj(self, m): return m.out_proj
-    def _to_kv(self, s): return s.transpose(-1, -2)
-    def _from_kv(self, s): return s.transpose(-1, -2)
+    _layer_suffix, _heads_attr, _dims_attrs = 'Mamba2Mixer', 'num_heads', ('ssm_state_size', 'head_dim')
+    _transposed = True  # the cache holds (P, N) = (d_v, d_k)
 
     def _wrappers(self):
         d = super()._wrappers()
@@ -491,10 +492,12 @@ def dtype(self:HostAdapter): return next(self.model.parameters()).dtype
 @patch
 def check_edits(self:HostAdapter, edits, max_position:int|None=None) -> list:
     "Validate edits (cell, position, kind, matrix shape/dtype/device/finite); raise before any forward."
-    out, seen = [], {}
+    out, seen, cells = [], {}, {}
     for e in edits:
         if not isinstance(e, Edit): raise TypeError(f"edit {e!r} is not an Edit")
-        e = Edit(self.check_cell(e.cell), e.position, e.kind, e.matrix)
+        c = as_cell(e.cell)
+        if c not in cells: cells[c] = self.check_cell(c)  # each distinct cell once, however many edits it has
+        e = Edit(c, e.position, e.kind, e.matrix)
         out.append(e)
         if e.kind not in EDIT_KINDS: raise ValueError(f"unknown edit kind {e.kind!r}; valid kinds: {EDIT_KINDS}")
         if isinstance(e.position, bool) or not isinstance(e.position, int):

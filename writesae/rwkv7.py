@@ -548,12 +548,7 @@ class RWKV7Host(HostAdapter):
     family, erase, write_rank = 'rwkv7', False, 2  # `erase` names GDN's form; RWKV-7's erase lives in `_step`
     fast_replay = True  # substitution's fast engine replays through `replay_record` / `replay_cache` / `replay_step` below
     _kernels = ('rwkv7_recurrence',)
-    _layer_suffix = 'RWKV7TimeMix'
-    def _n_heads(self, m): return m.num_heads
-    def _dims(self, m): return (m.head_dim, m.head_dim)
-    def _out_proj(self, m): return m.o_proj
-    def _to_kv(self, s): return s
-    def _from_kv(self, s): return s
+    _layer_suffix, _heads_attr, _dims_attrs = 'RWKV7TimeMix', 'num_heads', ('head_dim', 'head_dim')
     def cache_state(self, cache, cell) -> Tensor:
         "The cell's matrix state in an `RWKV7Cache`, [B,d_k,d_v]."
         cell = self.check_cell(cell)

@@ -7,45 +7,34 @@ from __future__ import annotations
 import json, math
 from pathlib import Path
 from typing import NamedTuple, Callable
+from importlib import resources
 from .compare import load_report_summary
 from .files import check_output_file, write_text, dumps
 from .formatting import missing, pct, num, pct_ci
 
 # %% auto 0
-__all__ = ['CLAIMS', 'STATUSES', 'ROWS', 'SCORECARD_MARK', 'Claim', 'dig', 'Score', 'not_run', 'not_applicable', 'not_built',
-           'View', 'report_views', 'row', 'scorecard', 'scorecard_markdown', 'scorecard_views', 'scorecard_reports']
+__all__ = ['CLAIMS', 'STATUSES', 'ROWS', 'SCORECARD_MARK', 'Claim', 'load_claims', 'dig', 'Score', 'not_run', 'not_applicable',
+           'not_built', 'View', 'report_views', 'row', 'scorecard', 'scorecard_markdown', 'scorecard_views',
+           'scorecard_reports']
 
 # %% ../nbs/27_scorecard.ipynb
 class Claim(NamedTuple):
     "One row of the paper's results checklist."
     id:int; claim:str; setting:str; paper:str; source:str; protocol:bool=False
 
-CLAIMS = (
-    Claim(1, 'atom beats delete', 'L1/L9/L17 H4 pooled, n = 4,851', '92.4% [91.6, 93.1]; feature cluster [90.9, 93.9]; passage cluster [90.9, 93.4]', 'evaluate.evaluate_cell: replacement test', True),
-    Claim(2, 'median KL per arm (Table 2)', 'L9 (L1, L17 alike)', 'atom / delete / random 0.40 / 1.09 / 2.02', 'evaluate.evaluate_cell: replacement test', True),
-    Claim(3, 'ratios and strict chain', 'pooled', 'column medians 1 : 2.70 : 4.90; per-firing 1.55x / 2.52x; strict chain 89.5%', 'stats.replacement_summary', True),
-    Claim(4, 'effect size and failures', 'L9; pooled', "Cliff's δ +0.825, Wilcoxon p < 1e-200, permutation p < 1e-4; 370 failures (7.6%), Q1 12.3% → Q4 4.9%", 'stats.replacement_summary', True),
-    Claim(5, 'population test', '87 atoms, 2,426 firings', '89.8% [88.1, 91.3]; register 91.4% (30) vs bundle 89.0% (57), Mann-Whitney p = .239', 'stats.population_test', True),
-    Claim(6, 'all heads of the layer', '15 heads of L9', '89.3% ± 2.6 (82.6-93.2); H4 90.8%, z = +0.59', 'evaluate.sweep_heads'),
-    Claim(7, 'register/bundle partition', 'BatchTopK, 316 alive', '222 reg / 94 bun / 1,732 dead; ΔBIC −296; cosine reg .262, bun .009 (29x), null .00136 (192x)', 'evaluate.evaluate_cell: partition'),
-    Claim(8, 'JumpReLU partition', 'λ = 1e-5', '1,259 / 773 / 16 dead; .189 / .0018 (105x); L0 ≈ 1,142', 'writesae train --sparsity jumprelu, then evaluate'),
-    Claim(9, 'τ and k sweeps', 'τ .02-.10; k 16 / 32 / 64', 'registers 243 / 235 / 222 / 221; reg/bun/null at k 16: 67/100/1,881, 32: 76/97/1,875, 64: 155/137/1,756', 'partition.fit_mixtures; tables.k_sweep'),
-    Claim(10, 'exemplar atoms (Table 1)', 'F1335, F63, F53 (registers), F87 (bundle)', 'cos_v/cos_w .92/.42, .88/.63, .99/.74, .02/.01; fire rates 5.24, 2.69, .09, 15.9%', 'partition.atom_alignment'),
-    Claim(11, 'coefficient vs matched norm (F87)', 'one bundle atom', 'native norm KL 7.0e-3 vs delete 5.0e-4; top-1 swap on 7%; natural amplitude 93.3%', 'tables.amplitude_by_atom'),
-    Claim(12, 'closed-form logit shift (Eq. 1)', '50 atoms x 4 ε', 'median R² .983 [IQR .977, .990], all > .95; rank 50 ≈ .05', 'closed_form.closed_form_test'),
-    Claim(13, 'passage NLL after deleting registers', '20 passages', '+0.005 vs +0.226 bits/token (41.9x), 19/20', 'passage.deletion_nll_records'),
-    Claim(14, 'erasure of one atom', 'F412, n = 150', 'median −0.116 [−.265, −.042], mean −.349, p = 1.07e-6; rank 68,485 → 77,444; non-firing p ≥ .15', 'interventions.erasure_experiment'),
-    Claim(15, 'sign test', 'n = 2,000', '84.6% [83.0, 86.2]; r = .162; ratio 1.08; R² −.06', 'interventions.sign_test'),
-    Claim(16, 'three-position install', 'm = 3, rank 100-1000, n = 300; pooled n = 1,200', '100% vs 33.3%, rank shift +517; pooled 25.0% vs 8.3%, rank improved 77.4%, lift +1.27 nats', 'interventions.install_experiment'),
-    Claim(17, 'newline steering', 'Qwen3.5-4B-Base, 40 x 400 tokens', 'newlines 16.8 → 11.2 at 5x (p = .001, d = .55); random 10x: 19.0', 'interventions.feature_steering'),
-    Claim(18, 'Mamba-2 replacement', 'Mamba-2-370M L24 H0, n = 2,500', '88.1% [86.8, 89.3]; KL .97 / 1.62 / 2.32; 217 reg / 1,831 null; cosine .0575', 'evaluate.evaluate_cell on a Mamba-2 host', True),
-    Claim(19, 'flat+SVD vs WriteSAE', 'GDN / Mamba-2 / RWKV-7', '91.36 vs 91.25; 76.30 vs 82.85; 47.8 vs 45.3 (%)', 'passage.flat_svd_records'),
-    Claim(20, 'cross-host partition (Table 11)', 'DeltaNet, 4B, 27B, GLA, RWKV-7', 'DeltaNet 6 reg, cos .997; 4B .152; 27B .085; GLA .110; RWKV-7 200/541 reg, .180', 'evaluate.evaluate_cell per host'),
-    Claim(21, 'reported failures', '4B L12 H8, DeltaNet, Mamba-2, rank 2', '4B win 48%; DeltaNet 48.3%; Mamba-2 install ≈ 0; rank-2 Cliff δ −.028; Eq. 1 R² −.07 (Mamba-2)', 'several'),
-    Claim(22, 'encoder swap (MSE)', 'L1 / L9 / L17, x1e-5', 'L9: flat 2.58, rank-1 2.69, bilinear 3.09, bilinear-flat 3.35, tied 5.98', 'tables.encoder_swap'),
-    Claim(23, 'dead fraction; rank 2', '720 runs; L9', 'bilinear 32% vs flat 80% dead; rank-2 / rank-1 MSE .969', 'tables.encoder_swap'),
-    Claim(24, 'selectivity', '47 cells', '.9953 [.9930, .9976]', 'tables.selectivity'),
-)
+def load_claims(path=None, # a tab-separated file: a header, then id, claim, setting, paper, source, protocol (yes / no); default: the package's
+               ) -> tuple:
+    "The paper's checklist as `Claim`s, read from `writesae/data/paper_claims.tsv` (or `path`); a one-line ValueError for a malformed row."
+    path = Path(path) if path is not None else resources.files('writesae') / 'data' / 'paper_claims.tsv'
+    out = []
+    for i, line in enumerate(path.read_text(encoding='utf-8').splitlines()[1:], 2):
+        f = line.split('\t')
+        if len(f) != 6 or not f[0].isdigit() or f[5] not in ('yes', 'no') or not all(f[1:5]):
+            raise ValueError(f"{path.name} line {i}: want 6 tab-separated fields (id, claim, setting, paper, source, protocol yes/no), all filled; got {line[:60]!r}")
+        out.append(Claim(int(f[0]), *f[1:5], f[5] == 'yes'))
+    return tuple(out)
+
+CLAIMS = load_claims()
 
 # %% ../nbs/27_scorecard.ipynb
 def dig(d, *keys):
@@ -89,9 +78,29 @@ def report_views(summary:dict, # a demo report's summary (`summary.json`)
 # %% ../nbs/27_scorecard.ipynb
 ROWS:dict = {}  # claim id -> extractor(View) -> Score
 
-def row(i:int):
-    "Register the extractor of claim `i`."
-    def deco(f): ROWS[i] = f; return f
+_MISSING = dict(table2='this report ran no replacement test', population='no population test in this report',
+                partition='no partition in this report', register_deletion='no register deletion in this report',
+                baseline='no flat+SVD baseline in this report',
+                erasure='no erasure experiment', sign='no sign test', install='no install experiment', steering='no feature steering',
+               )  # the sections of a report a row can read, and what the row says when its section is absent
+_INTERVENTIONS = ('erasure', 'sign', 'install', 'steering')  # sections of the report's interventions; the rest are of its evaluation
+
+def _section(v, name):
+    "Section `name` of the view's evaluation, or of the report's interventions on the evaluated cell; None where absent."
+    return _iv(v, name) if name in _INTERVENTIONS else dig(v.ev, name)
+
+def row(i:int, # the claim's id
+        section:str|None=None, # the section of the report the extractor reads (a key of `_MISSING`): it is called as f(view, section)
+       ):
+    "Register the extractor of claim `i`; a report without its `section` scores 'not run', with the evaluation's reason when it skipped it."
+    if section is not None and section not in _MISSING: raise ValueError(f"section {section!r} not valid; valid: {tuple(_MISSING)}")
+    def deco(f):
+        def read(v):
+            s = _section(v, section)
+            if s: return f(v, s)
+            return _skipped(v, section, _MISSING[section] + (' in this report (the demo: interventions=False)' if section in _INTERVENTIONS else ''))
+        ROWS[i] = f if section is None else read
+        return f
     return deco
 
 def _skipped(v:View, key:str, default:str) -> Score:
@@ -101,32 +110,24 @@ def _skipped(v:View, key:str, default:str) -> Score:
 def _t2(v): return dig(v.ev, 'table2')
 
 # %% ../nbs/27_scorecard.ipynb
-@row(1)
-def _r1(v):
-    t = _t2(v)
-    if not t: return not_run('this report ran no replacement test')
+@row(1, 'table2')
+def _r1(v, t):
     ba, bp = t.get('bootstrap_atom') or {}, t.get('bootstrap_passage') or {}
     cl = '; '.join(f"{k} cluster [{100 * b['lo']:.1f}, {100 * b['hi']:.1f}]" for k, b in (('atom', ba), ('passage', bp)) if b.get('lo') is not None)
     return Score(pct_ci(t['win']) + (f'; {cl}' if cl else ''), note=f"one cell, L{v.ev['cell'][0]} H{v.ev['cell'][1]}")
 
-@row(2)
-def _r2(v):
-    t = _t2(v)
-    if not t: return not_run('this report ran no replacement test')
+@row(2, 'table2')
+def _r2(v, t):
     return Score(' / '.join(num(t[f'median_kl_{a}']) for a in ('atom', 'delete', 'random')))
 
-@row(3)
-def _r3(v):
-    t = _t2(v)
-    if not t: return not_run('this report ran no replacement test')
+@row(3, 'table2')
+def _r3(v, t):
     r = t['ratios']
     return Score(f"1 : {r['column_delete']:.2f} : {r['column_random']:.2f}; per-firing {r['per_firing_delete']:.2f}x / "
                  f"{r['per_firing_random']:.2f}x; strict chain {pct(t['strict_chain']['rate'])}")
 
-@row(4)
-def _r4(v):
-    t = _t2(v)
-    if not t: return not_run('this report ran no replacement test')
+@row(4, 'table2')
+def _r4(v, t):
     q = t.get('failure_by_quartile') or []
     fails, n = sum(x['failures'] for x in q), sum(x['n'] for x in q)
     qs = f"; {fails} failures ({pct(fails / n)}), Q1 {pct(q[0]['failure_rate'])} → Q4 {pct(q[-1]['failure_rate'])}" if n else ''
@@ -134,10 +135,8 @@ def _r4(v):
                  f"permutation p {num(dig(t, 'permutation', 'p'), '.2g')}" + qs)
 
 # %% ../nbs/27_scorecard.ipynb
-@row(5)
-def _r5(v):
-    p = dig(v.ev, 'population')
-    if not p: return _skipped(v, 'population', 'no population test in this report')
+@row(5, 'population')
+def _r5(v, p):
     bc = p.get('by_class') or {}
     cls = '; '.join(f"{k} {pct(c['mean_rate'])} ({c['n_atoms']})" for k, c in bc.items())
     mw = dig(p, 'mannwhitney', 'p')
@@ -154,10 +153,8 @@ def _r6(v):
     return Score(f"{pct(sw['mean_rate'])} ± {num(100 * sw['sd_rate'], '.1f')} ({pct(sw['min_rate'])}-{pct(sw['max_rate'])}), "
                  f"{sw['n_heads']} heads{own}")
 
-@row(7)
-def _r7(v):
-    m = dig(v.ev, 'partition')
-    if not m: return _skipped(v, 'partition', 'no partition in this report')
+@row(7, 'partition')
+def _r7(v, m):
     return Score(f"{m['n_register']} reg / {m['n_bundle']} bun / {v.ev['n_dead']} dead; ΔBIC {m['delta_bic']:.1f}; cosine reg "
                  f"{num(m['register_median'])}, bun {num(m['bundle_median'])} ({num(m.get('register_bundle_ratio'), '.3g')}x), "
                  f"null {num(m.get('null_median'))} ({num(m.get('null_ratio'), '.3g')}x)")
@@ -214,10 +211,8 @@ def _r12(v):
     return Score(f"Eq. 1 median R² {num(m['r2_rank1'])} (after slope fit {num(m['r2_slope_rank1'])}); whole-model linearisation "
                  f"({lin}) {num(m.get(f'r2_{lin}'))}; sign agreement {pct(m.get('sign_agree'))}; {m['n_atoms']} atoms")
 
-@row(13)
-def _r13(v):
-    d = dig(v.ev, 'register_deletion')
-    if not d: return _skipped(v, 'register_deletion', 'no register deletion in this report')
+@row(13, 'register_deletion')
+def _r13(v, d):
     return Score(f"{d['mean_delta_atom']:+.4f} vs {d['mean_delta_random']:+.4f} bits/token ({num(d['ratio'])}x), "
                  f"{d['n_ordering']}/{d['n_passages']} passages ({d['n_firings']} firings)")
 
@@ -226,35 +221,27 @@ def _iv(v, k):
     return dig(v.summary, 'interventions', f'L{cell[0]}H{cell[1]}', k)
 
 # %% ../nbs/27_scorecard.ipynb
-@row(14)
-def _r14(v):
-    e = _iv(v, 'erasure')
-    if not e: return not_run('no erasure experiment in this report (the demo: interventions=False)')
+@row(14, 'erasure')
+def _r14(v, e):
     ctl = ', '.join(f"+{c['m']:g}: p {num(c['wilcoxon_p'], '.2g')}" for c in e.get('control') or [])
     return Score(f"F{e['atom']}, n = {e['n']}: median {e['median_delta']:+.3f} [{e['ci_lo']:+.3f}, {e['ci_hi']:+.3f}], mean {e['mean_delta']:+.3f}, "
                  f"p = {num(e['wilcoxon_p'], '.2g')}; rank {e['median_rank_native']:.0f} → {e['median_rank_patched']:.0f}" + (f"; control {ctl}" if ctl else ''))
 
-@row(15)
-def _r15(v):
-    s = _iv(v, 'sign')
-    if not s: return not_run('no sign test in this report (the demo: interventions=False)')
+@row(15, 'sign')
+def _r15(v, s):
     return Score(f"{pct_ci(dict(rate=s['sign_agreement'], ci_lo=s['ci_lo'], ci_hi=s['ci_hi'], n=s['n']))}; r = {num(s['pearson_r'])}; "
                  f"ratio {num(s['median_ratio'])}; R² {num(s['r2'])}")
 
-@row(16)
-def _r16(v):
-    t = _iv(v, 'install')
-    if not t: return not_run('no install experiment in this report (the demo: interventions=False)')
+@row(16, 'install')
+def _r16(v, t):
     pooled = [r for r in t['table'] if r['stratum'] == 'pooled']
     r = min(pooled, key=lambda r: abs(r['m'] - 3.0)) if pooled else None
     if r is None: return not_run('the install table has no pooled row')
     return Score(f"m = {r['m']:g}, n = {r['n']}: inclusion {pct(r['inclusion'])} vs native {pct(r['native_inclusion'])}, rank improved "
                  f"{pct(r['rank_improved'])}, median rank shift {r['median_rank_shift']:+.0f}, first-step lift {r['mean_logp_lift']:+.3f} nats")
 
-@row(17)
-def _r17(v):
-    t = _iv(v, 'steering')
-    if not t: return not_run('no feature steering in this report (the demo: interventions=False)')
+@row(17, 'steering')
+def _r17(v, t):
     nl = [r for r in t['table'] if r['metric'] == 'newlines']
     if not nl: return not_run('the steering table has no newline rows')
     arms = '; '.join(f"{r['arm']}: {r['baseline']:.1f} → {r['steered']:.1f} (p {num(r['t_p'], '.2g')})" for r in nl)
@@ -269,16 +256,12 @@ def _r18(v):
     part = f"; {m['n_register']} reg / {v.ev['n_dead']} dead; cosine {num(m['register_median'])}" if m else ''
     return Score(pct_ci(t['win']) + '; KL ' + ' / '.join(num(t[f'median_kl_{a}']) for a in ('atom', 'delete', 'random')) + part)
 
-@row(19)
-def _r19(v):
-    b = dig(v.ev, 'baseline')
-    if not b: return _skipped(v, 'baseline', 'no flat+SVD baseline in this report')
+@row(19, 'baseline')
+def _r19(v, b):
     return Score(f"flat+SVD {pct_ci(b['flat_svd']['win'])} vs WriteSAE {pct_ci(b['writesae_matched_norm']['win'])}", note='both at the native write norm')
 
-@row(20)
-def _r20(v):
-    m = dig(v.ev, 'partition')
-    if not m: return _skipped(v, 'partition', 'no partition in this report')
+@row(20, 'partition')
+def _r20(v, m):
     return Score(f"{v.family}: {m['n_register']}/{v.ev['n_alive']} reg, cosine {num(m['register_median'])}", note='DeltaNet, GLA and the 4B / 27B hosts are not available here')
 
 @row(21)
