@@ -20,8 +20,8 @@ API = dict(
     DEMO_NAMES='zoo', load_demo='zoo', load_demo_sae='zoo', passages='zoo', split_stream='zoo', eval_windows='zoo',
     # capture to memory or to an on-disk store
     capture_states='store', capture_store='store', Store='store',
-    # encoding a cell once (a bound cell: host, cell, SAE, passages and their codes), choosing firings
-    encode_cell='firings', bind_cell='firings', BoundCell='firings', select_firings='firings',
+    # a cell's inputs checked once (host, cell, SAE, passages), encoded once (a bound cell: the same with their codes), choosing firings
+    cell_inputs='substitution', CellInputs='substitution', encode_cell='firings', bind_cell='firings', BoundCell='firings', select_firings='firings',
     # the paper's tests
     replacement_records='substitution', replacement_test='substitution', replacement_summary='stats',
     closed_form_test='closed_form', EvalConfig='config', evaluate_cell='evaluate', evaluate_bound='evaluate',

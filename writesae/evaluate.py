@@ -12,10 +12,10 @@ from .config import EvalConfig, PROTOCOLS, POOLS  # the settings are torch-free,
 _all_ = ['EvalConfig', 'PROTOCOLS', 'POOLS']
 from .hosts import Cell, as_cell
 from .firings import BoundCell, bind_cell, firing_alignment, null_alignment, select_firings
-from .substitution import replacement_records, check_sae_for_cell, check_token_passages
+from .substitution import CellInputs, cell_inputs, check_sae_for_cell, check_token_passages
 from . import stats, partition
 from .closed_form import closed_form_test, atoms_of, summarize_closed_form, PREDICTORS
-from .passage import deletion_nll_records, deletion_summary, reconstruction_records, reconstruction_summary, flat_svd_records
+from .passage import deletion_summary, reconstruction_summary
 from .formatting import pct, num, pct_ci
 
 # %% auto 0
@@ -61,9 +61,8 @@ def replacement_step(b:BoundCell, # `bind_cell` of the held-out passages
                              + (f" ({part['skipped']})" if part.get('skipped') else '') + "; use pool='all'")
         sel = dict(atoms=part['registers'], by='active') if cfg.pool == 'registers' else {}
         firings = select_firings(b.codes, cfg.max_per_atom, cfg.max_per_passage, cfg.horizon, cfg.first_read, cfg.seed, **sel)
-    recs = replacement_records(b.adapter, b.sae, cell, b.passages, firings=firings, amplitude=cfg.amplitude, what=cfg.what,
-                               first_read=cfg.first_read, horizon=cfg.horizon, kl_direction=cfg.kl_direction, seed=cfg.seed, meta=b.meta,
-                               engine=_engine_for(b.adapter), random_arm=cfg.random_arm)
+    recs = b.replacement_records(firings, amplitude=cfg.amplitude, what=cfg.what, first_read=cfg.first_read, horizon=cfg.horizon,
+                                 kl_direction=cfg.kl_direction, seed=cfg.seed, engine=_engine_for(b.adapter), random_arm=cfg.random_arm)
     cls = {r['atom']: r['cls'] for r in part['atoms'] if 'cls' in r}
     for r in recs: r.update(cls=cls.get(r['atom']), protocol=cfg.protocol, pool=cfg.pool)
     return firings, recs
@@ -89,20 +88,19 @@ def _population_step(recs:list, # replacement records
 
 # %% ../nbs/17_evaluate.ipynb
 def _baseline_step(b:BoundCell, # the bound cell
-                   flat_sae, # a FlatSAE of the same cell
+                   flat:CellInputs, # `b.with_sae(flat_sae)`: a FlatSAE of the same cell on the same passages
                    firings:list, # the replacement test's firings
                    recs:list, # the replacement test's records (reused when they already are at matched norm)
                    cfg:EvalConfig, # settings
                   ) -> dict:
     "The flat+SVD baseline on the replacement test's firings, beside the WriteSAE atom at the write's norm."
-    mn = recs if cfg.amplitude == 'matched_norm' else replacement_records(
-        b.adapter, b.sae, b.cell, b.passages, firings=firings, amplitude='matched_norm', what='write', first_read=cfg.first_read,
-        kl_direction=cfg.kl_direction, seed=cfg.seed, meta=b.meta, engine=_engine_for(b.adapter), random_arm=cfg.random_arm)
+    mn = recs if cfg.amplitude == 'matched_norm' else b.replacement_records(
+        firings, amplitude='matched_norm', what='write', first_read=cfg.first_read, kl_direction=cfg.kl_direction, seed=cfg.seed,
+        engine=_engine_for(b.adapter), random_arm=cfg.random_arm)
     if mn is not recs:
         mp = dataclasses.replace(cfg, amplitude='matched_norm', what='write', horizon=1, protocol=None).protocol
         for r in mn: r['protocol'] = mp
-    fl = flat_svd_records(b.adapter, flat_sae, b.cell, b.passages, firings, first_read=cfg.first_read, kl_direction=cfg.kl_direction, seed=cfg.seed,
-                          engine=_engine_for(b.adapter))
+    fl = flat.flat_svd_records(firings, first_read=cfg.first_read, kl_direction=cfg.kl_direction, seed=cfg.seed, engine=_engine_for(b.adapter))
     row = lambda rs: dict(n=len(rs), win=stats.win_rate([r['kl_atom'] for r in rs], [r['kl_delete'] for r in rs]),
                           strict_chain=stats.strict_chain_rate(*([r[f'kl_{a}'] for r in rs] for a in ('atom', 'delete', 'random'))),
                           median_kl={a: float(np.median([r[f'kl_{a}'] for r in rs])) for a in ('atom', 'delete', 'random')})
@@ -154,39 +152,35 @@ def _register_deletion_step(b:BoundCell, # the bound cell
     fs = [dict(passage=int(p), position=int(t), atom=int(a), code=float(c))
           for p, t, a, c in zip(ft['passage'][keep], ft['position'][keep], ft['atom'][keep], ft['code'][keep])]
     if not fs: skipped['register_deletion'] = f"no register firing in the first {m} passages"; return None
-    dr = deletion_nll_records(b.adapter, b.sae, b.cell, b.passages[:m], fs, seed=cfg.seed, first_read=cfg.first_read)
+    dr = b.first(m).deletion_nll_records(fs, seed=cfg.seed, first_read=cfg.first_read)
     return dict(records=dr, summary=deletion_summary(dr))
 
 # %% ../nbs/17_evaluate.ipynb
 def _reconstruction_step(b:BoundCell, # the bound cell
                          m:int, # the first m passages are used
                          cfg:EvalConfig, # settings (recon_prefix)
-                         head_saes:dict|None=None, # {head: SAE} of the layer: adds the all-heads variant
+                         heads:dict|None=None, # {head: inputs} of the layer's other heads (`check_companions`): adds the all-heads variant
                         ) -> dict:
     "Reconstruction perplexity: the state in the middle of each passage replaced by its reconstruction (this head; all heads if given)."
-    cell, sae = b.cell, b.sae
     P = cfg.recon_prefix if cfg.recon_prefix is not None else b.passages.shape[1] // 2
-    sets = {'single': [cell.head]}
-    saes = {cell.head: sae}
-    if head_saes is not None: saes = dict(head_saes); saes[cell.head] = sae; sets['all'] = sorted(saes)
-    rr = reconstruction_records(b.adapter, saes, cell.layer, b.passages[:m], P, head_sets=sets)
+    sets = {'single': [b.cell.head]}
+    if heads is not None: sets['all'] = sorted([b.cell.head, *heads])
+    rr = b.first(m).reconstruction_records(P, head_sets=sets, heads=heads)
     return dict(records=rr, summary=reconstruction_summary(rr))
 
 # %% ../nbs/17_evaluate.ipynb
-def check_companions(adapter, # host adapter of the model
-                     cell, # Cell or (layer, head) of the evaluated SAE
-                     cfg:EvalConfig, # settings
+def check_companions(x:CellInputs, # the checked inputs of the evaluated SAE (`cell_inputs`, or a `BoundCell`)
                      flat_sae=None, # a FlatSAE of the same cell
                      head_saes:dict|None=None, # {head: SAE} for every head of the layer
-                    ) -> Cell:
-    "The checked cell, after the SAEs that come with the evaluated one fit their cells."
-    cell = adapter.check_cell(as_cell(cell))
-    if flat_sae is not None: check_sae_for_cell(adapter, flat_sae, cell)
+                    ) -> dict:
+    "The SAEs that come with the evaluated one, each checked against its cell once: 'flat' (inputs or None) and 'heads' ({head: inputs} of the other heads, or None)."
+    layer = x.cell.layer
+    heads = None
     if head_saes is not None:
-        H = adapter.n_heads(cell.layer)
-        if sorted(head_saes) != list(range(H)): raise ValueError(f"head_saes must hold one SAE per head 0..{H - 1} of layer {cell.layer}; got heads {sorted(head_saes)}")
-        for h, s in head_saes.items(): check_sae_for_cell(adapter, s, Cell(cell.layer, h))
-    return cell
+        H = x.adapter.n_heads(layer)
+        if sorted(head_saes) != list(range(H)): raise ValueError(f"head_saes must hold one SAE per head 0..{H - 1} of layer {layer}; got heads {sorted(head_saes)}")
+        heads = {h: x.with_sae(s, cell=(layer, h)) for h, s in head_saes.items() if h != x.cell.head}  # this head's SAE is the evaluated one
+    return dict(flat=x.with_sae(flat_sae) if flat_sae is not None else None, heads=heads)
 
 # %% ../nbs/17_evaluate.ipynb
 def _cell_header(b:BoundCell, cfg:EvalConfig) -> dict:
@@ -210,11 +204,10 @@ def evaluate_bound(b:BoundCell, # `bind_cell` of the held-out passages, with the
     cfg = config or EvalConfig()
     b.check_fits(cfg.skip_first, cfg.horizon)
     if _factored(b.sae): _cf_t0s(cfg, b.passages.shape[1])
-    check_companions(b.adapter, b.cell, cfg, flat_sae, head_saes)
-    return _run_tests(b, cfg, flat_sae, head_saes)
+    return _run_tests(b, cfg, check_companions(b, flat_sae, head_saes))
 
-def _run_tests(b:BoundCell, cfg:EvalConfig, flat_sae, head_saes) -> dict:
-    "The tests in order on a bound cell whose settings and companions are checked."
+def _run_tests(b:BoundCell, cfg:EvalConfig, comp:dict) -> dict:
+    "The tests in order on a bound cell whose settings are checked, with its companions from `check_companions`."
     cell = b.cell
     n = b.passages.shape[0]
     t0 = time.time(); sec, skipped = {}, {}
@@ -230,8 +223,8 @@ def _run_tests(b:BoundCell, cfg:EvalConfig, flat_sae, head_saes) -> dict:
     out['replacement'] = dict(records=recs, summary=stats.replacement_summary(recs, cfg.n_resamples, cfg.n_permutations, cfg.seed))
     out['population'] = _population_step(recs, part, cfg, skipped)
     sec['replacement'] = _t(t1)
-    if flat_sae is not None:
-        t1 = time.time(); out['baseline'] = _baseline_step(b, flat_sae, firings, recs, cfg); sec['baseline'] = _t(t1)
+    if comp['flat'] is not None:
+        t1 = time.time(); out['baseline'] = _baseline_step(b, comp['flat'], firings, recs, cfg); sec['baseline'] = _t(t1)
     else: skipped['baseline'] = 'no FlatSAE given'
     t1 = time.time(); cf = _closed_form_step(b, cls, cfg, skipped)
     if cf is not None: out['closed_form'] = cf
@@ -239,7 +232,7 @@ def _run_tests(b:BoundCell, cfg:EvalConfig, flat_sae, head_saes) -> dict:
     t1 = time.time(); m = min(cfg.check_passages, n)
     dr = _register_deletion_step(b, part['registers'], m, cfg, skipped)
     if dr is not None: out['register_deletion'] = dr
-    out['reconstruction'] = _reconstruction_step(b, m, cfg, head_saes)
+    out['reconstruction'] = _reconstruction_step(b, m, cfg, comp['heads'])
     sec['passage_checks'] = _t(t1)
     sec['total'] = _t(t0)
     out.update(seconds=sec, skipped=skipped)
@@ -259,13 +252,13 @@ def evaluate_cell(adapter, # host adapter of the model
                  ) -> dict:
     "Every test of the paper on one cell: the inputs checked and the cell bound (one encoding pass), then `evaluate_bound`."
     cfg = config or EvalConfig()
-    check_companions(adapter, cell, cfg, flat_sae, head_saes)  # everything is checked before the encoding pass
-    passages = check_token_passages(passages)
-    if _factored(sae): _cf_t0s(cfg, passages.shape[1])
+    x = cell_inputs(adapter, sae, cell, passages, meta)  # everything is checked once, before the encoding pass
+    comp = check_companions(x, flat_sae, head_saes)
+    if _factored(x.sae): _cf_t0s(cfg, x.passages.shape[1])
     t0 = time.time()
-    b = bind_cell(adapter, sae, cell, passages, skip_first=cfg.skip_first, meta=meta, horizon=cfg.horizon, progress=progress)
+    b = x.bind(cfg.skip_first, horizon=cfg.horizon, progress=progress)
     t_encode = _t(t0)
-    out = _run_tests(b, cfg, flat_sae, head_saes)
+    out = _run_tests(b, cfg, comp)
     out['seconds'] = {'encode': t_encode, **out['seconds'], 'total': _t(t0)}
     return out
 
@@ -279,11 +272,11 @@ def sweep_heads(adapter, # host adapter
     "Replacement test on each head of `layer` with its own SAE: per-head rows, mean ± sd of win rates, z-scores."
     cfg = config or EvalConfig()
     if not saes: raise ValueError("saes is empty; give {head: SAE} for the heads to sweep")
-    for h, s in saes.items(): check_sae_for_cell(adapter, s, Cell(layer, h))
     passages = check_token_passages(passages)
+    xs = {h: CellInputs(adapter, s, check_sae_for_cell(adapter, s, (layer, h)), passages) for h, s in saes.items()}  # each SAE checked once, before any work
     rows, all_recs = [], []
     for h in sorted(saes):
-        hb = bind_cell(adapter, saes[h], Cell(layer, h), passages, skip_first=cfg.skip_first)
+        hb = xs[h].bind(cfg.skip_first)
         part = partition_cell(hb, cfg) if cfg.pool == 'registers' else dict(atoms=[], registers=[])
         try: _, recs = replacement_step(hb, part, cfg)
         except ValueError as e:
@@ -316,12 +309,12 @@ def partition_seeds(adapter, # host adapter
     "Per seed: alive / register / bundle / dead counts and ΔBIC; across seeds: CV of the counts and the atom match share."
     cfg = config or EvalConfig()
     if len(saes) < 2: raise ValueError(f"saes holds {len(saes)} SAE(s); seed stability needs at least 2")
-    for s in saes: check_sae_for_cell(adapter, s, cell)
-    passages = check_token_passages(passages)
+    x = cell_inputs(adapter, saes[0], cell, passages)
+    xs = [x] + [x.with_sae(s) for s in saes[1:]]  # each SAE checked once, before any work
     rows, atoms = [], []
-    for i, s in enumerate(saes):
-        sb = (bound.check_fits(cfg.skip_first, sae=s, cell=cell, passages=passages) if i == 0 and bound is not None
-              else bind_cell(adapter, s, cell, passages, skip_first=cfg.skip_first))
+    for i, (s, xi) in enumerate(zip(saes, xs)):
+        sb = (bound.check_fits(cfg.skip_first, sae=s, cell=x.cell, passages=x.passages) if i == 0 and bound is not None
+              else xi.bind(cfg.skip_first))
         p = partition_cell(sb, cfg)
         alive = sb.codes.alive()
         atoms.append(s.atoms(torch.as_tensor(alive)).flatten(1).float().cpu().numpy())

@@ -11,8 +11,9 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 from .hosts import Cell, as_cell, FIRST_READS
-from .substitution import check_sae_for_cell, check_token_passages, read_window, check_caps, cap_firings
+from .substitution import CellInputs, cell_inputs, check_token_passages, read_window, check_caps, cap_firings
 from fastcore.basics import patch
+from fastcore.meta import delegates
 
 # %% auto 0
 __all__ = ['CellCodes', 'encode_cell', 'BoundCell', 'bind_cell', 'write_alignment', 'firing_alignment', 'null_alignment',
@@ -68,19 +69,15 @@ class CellCodes:
                     atom=atom.numpy(), code=self.values[st, slot].numpy(), used=(atom == used_atom[st]).numpy())
 
 # %% ../nbs/15_firings.ipynb
+@patch
 @torch.no_grad()
-def encode_cell(adapter, # host adapter of the model
-                sae, # SAE of `cell`
-                cell, # Cell or (layer, head)
-                passages:Tensor, # [n, T] token ids
-                skip_first:int=0, # positions < skip_first are not encoded
-                batch_size:int=8, # passages per capture forward
-                meta:dict|None=None, # checkpoint meta, checked against the cell
-                progress:bool=False, # tqdm bar
-               ) -> CellCodes:
-    "Capture `cell` over `passages` and encode every per-position state from `skip_first` on."
-    cell = check_sae_for_cell(adapter, sae, cell, meta)
-    passages = check_token_passages(passages)
+def encode(self:CellInputs,
+           skip_first:int=0, # positions < skip_first are not encoded
+           batch_size:int=8, # passages per capture forward
+           progress:bool=False, # tqdm bar
+          ) -> CellCodes:
+    "Capture the cell over the passages and encode every per-position state from `skip_first` on."
+    adapter, sae, cell, passages = self.adapter, self.sae, self.cell, self.passages
     n, T = passages.shape
     if isinstance(skip_first, bool) or not isinstance(skip_first, int) or not 0 <= skip_first < T:
         raise ValueError(f"skip_first {skip_first!r} out of range (0..{T - 1})")
@@ -104,17 +101,23 @@ def encode_cell(adapter, # host adapter of the model
     return CellCodes(cell=cell, family=adapter.family, n_features=sae.n_features, seq_len=T, n_passages=n,
                      **{k: torch.cat(v) for k, v in cols.items()})
 
+@delegates(CellInputs.encode)
+def encode_cell(adapter, # host adapter of the model
+                sae, # SAE of `cell`
+                cell, # Cell or (layer, head)
+                passages:Tensor, # [n, T] token ids
+                skip_first:int=0, # positions < skip_first are not encoded
+                meta:dict|None=None, # checkpoint meta, checked against the cell
+                **kwargs) -> CellCodes:
+    "`cell_inputs(adapter, sae, cell, passages, meta).encode(skip_first, **kwargs)`: the sparse codes of the cell's states over the passages."
+    return cell_inputs(adapter, sae, cell, passages, meta).encode(skip_first, **kwargs)
+
 # %% ../nbs/15_firings.ipynb
-@dataclass(eq=False, repr=False)
-class BoundCell:
-    "One cell of a host bound to its SAE and held-out passages: checked once, encoded once, read by every test."
-    adapter:object # host adapter of the model
-    sae:object # the SAE of `cell`
-    cell:Cell # the cell, checked against the host and the SAE
-    passages:Tensor # [n, T] held-out token ids, checked
+@dataclass(eq=False, repr=False, kw_only=True)
+class BoundCell(CellInputs):
+    "Checked `CellInputs` with their one encoding pass: what every test of `writesae.evaluate` reads."
     codes:CellCodes # the one encoding pass (positions >= skip_first)
     skip_first:int=0 # positions < skip_first are not encoded
-    meta:dict|None=None # checkpoint meta of `sae`, checked against the cell
 
     def __repr__(self):
         fc = self.codes.fire_counts(); n, T = self.passages.shape
@@ -126,24 +129,30 @@ def _check_room(skip_first, horizon:int, T:int):
     if horizon and isinstance(skip_first, int) and skip_first >= T - horizon:
         raise ValueError(f"skip_first {skip_first} leaves no position to test in passages of {T} tokens (a test reads {horizon} more); valid: 0..{T - horizon - 1}")
 
+@patch
 @torch.no_grad()
+def bind(self:CellInputs,
+         skip_first:int=0, # positions < skip_first are not encoded
+         horizon:int=0, # positions a test reads after an encoded one (passages must leave room for them)
+         batch_size:int=8, # passages per capture forward
+         progress:bool=False, # tqdm bar of the encoding pass
+        ) -> BoundCell:
+    "Encode the checked cell once: the `BoundCell` the tests of `writesae.evaluate` read."
+    if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 0: raise ValueError(f"horizon {horizon!r} must be an int >= 0")
+    _check_room(skip_first, horizon, self.passages.shape[1])
+    codes = self.encode(skip_first=skip_first, batch_size=batch_size, progress=progress)
+    return BoundCell(self.adapter, self.sae, self.cell, self.passages, self.meta, codes=codes, skip_first=skip_first)
+
+@delegates(CellInputs.bind)
 def bind_cell(adapter, # host adapter of the model
               sae, # SAE of `cell`
               cell, # Cell or (layer, head)
               passages:Tensor, # [n, T] held-out token ids
               skip_first:int=0, # positions < skip_first are not encoded
               meta:dict|None=None, # checkpoint meta, checked against the cell
-              horizon:int=0, # positions a test reads after an encoded one (passages must leave room for them)
-              batch_size:int=8, # passages per capture forward
-              progress:bool=False, # tqdm bar of the encoding pass
-             ) -> BoundCell:
-    "Check host, SAE, cell and passages once and encode the cell once: the `BoundCell` the tests of `writesae.evaluate` read."
-    passages = check_token_passages(passages)
-    T = passages.shape[1]
-    if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 0: raise ValueError(f"horizon {horizon!r} must be an int >= 0")
-    _check_room(skip_first, horizon, T)
-    codes = encode_cell(adapter, sae, cell, passages, skip_first=skip_first, batch_size=batch_size, meta=meta, progress=progress)
-    return BoundCell(adapter=adapter, sae=sae, cell=codes.cell, passages=passages, codes=codes, skip_first=skip_first, meta=meta)
+              **kwargs) -> BoundCell:
+    "`cell_inputs(adapter, sae, cell, passages, meta).bind(skip_first, **kwargs)`: host, SAE, cell and passages checked once, the cell encoded once."
+    return cell_inputs(adapter, sae, cell, passages, meta).bind(skip_first, **kwargs)
 
 # %% ../nbs/15_firings.ipynb
 @patch

@@ -10,7 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from .hosts import Cell, Edit, as_cell
-from .substitution import check_sae_for_cell, random_rank_r, random_arm_seed, ARMS, KL_DIRECTIONS, ENGINES, check_token_passages, kl_pair, check_firings, passage_firing_states, kl_fields, fast_kls, reference_kls
+from fastcore.basics import patch
+from fastcore.meta import delegates
+from .substitution import CellInputs, cell_inputs, check_sae_for_cell, random_rank_r, random_arm_seed, ARMS, KL_DIRECTIONS, ENGINES, check_token_passages, kl_pair, check_firings, passage_firing_states, kl_fields, fast_kls, reference_kls
 
 # %% auto 0
 __all__ = ['nll_bits', 'passage_nll', 'atom_firings', 'deletion_edits', 'deletion_nll_records', 'deletion_summary',
@@ -111,18 +113,15 @@ def deletion_edits(sae, # SAE whose atoms are removed
     return mk(sums_a), mk(sums_r)
 
 # %% ../nbs/14_passage.ipynb
+@patch
 @torch.no_grad()
-def deletion_nll_records(adapter, # host adapter of the model
-                         sae, # SAE of `cell`
-                         cell, # Cell or (layer, head)
-                         passages:Tensor, # [n, T] token ids
+def deletion_nll_records(self:CellInputs,
                          firings:list, # firings to delete (e.g. `atom_firings(..., atoms=registers)`)
                          seed:int=0, # seed of the random control
                          first_read:str='same', # edit timing
                         ) -> list:
     "One record per passage with firings: NLL (bits/token) unedited, with the atom firings removed, with random matched-norm removals."
-    cell = check_sae_for_cell(adapter, sae, cell)
-    passages = check_token_passages(passages)
+    adapter, sae, cell, passages = self.adapter, self.sae, self.cell, self.passages
     n, T = passages.shape
     if T < 2: raise ValueError(f"passages need >= 2 tokens; got {T}")
     _check_deletion_firings(firings, sae, n, T)
@@ -140,6 +139,16 @@ def deletion_nll_records(adapter, # host adapter of the model
                          delta_atom=da, delta_random=dr, ratio=dr / da if da != 0 else float('nan'),
                          ordering_holds=bool(da < dr), seed=seed, first_read=first_read, family=adapter.family))
     return recs
+
+@delegates(CellInputs.deletion_nll_records)
+def deletion_nll_records(adapter, # host adapter of the model
+                         sae, # SAE of `cell`
+                         cell, # Cell or (layer, head)
+                         passages:Tensor, # [n, T] token ids
+                         firings:list, # firings to delete
+                         **kwargs) -> list:
+    "`cell_inputs(adapter, sae, cell, passages).deletion_nll_records(firings, **kwargs)`: per passage, the NLL cost of removing the firings and of random removals."
+    return cell_inputs(adapter, sae, cell, passages).deletion_nll_records(firings, **kwargs)
 
 # %% ../nbs/14_passage.ipynb
 def deletion_summary(records:list) -> dict:
@@ -203,21 +212,13 @@ def _check_prefix(prefix_len, T):
         raise ValueError(f"prefix_len {prefix_len!r} out of range (1..{T - 1}) for passages of {T} tokens")
 
 @torch.no_grad()
-def reconstruction_records(adapter, # host adapter of the model
-                           saes, # one SAE (applied to every head) or {head: SAE}
-                           layer:int, # the layer whose heads are replaced
-                           passages:Tensor, # [n, T] token ids
-                           prefix_len:int, # P: prefix 0..P-1, suffix P..T-1
-                           head_sets:dict|None=None, # {label: [heads]}; default single (head 0 or the dict's first), all, first_k
-                          ) -> list:
-    "One record per (passage, head set): suffix NLL (nats/token) unedited and with S_{P-1} of those heads replaced by its reconstruction."
-    passages = check_token_passages(passages)
+def _reconstruction(adapter, hs:dict, layer:int, passages:Tensor, prefix_len:int, head_sets:dict|None, single:int) -> list:
+    "The records of `reconstruction_records` from checked {head: SAE} and passages; `single` is the default single head."
     n, T = passages.shape
     _check_prefix(prefix_len, T)
-    hs = _head_saes(adapter, saes, layer)
     if head_sets is None:
         H = adapter.n_heads(layer)
-        head_sets = {'single': [min(hs)], 'all': list(range(H)), **{f'first_{k}': list(range(k)) for k in range(1, H + 1)}}
+        head_sets = {'single': [single], 'all': list(range(H)), **{f'first_{k}': list(range(k)) for k in range(1, H + 1)}}
     for lab, heads in head_sets.items():
         if not heads: raise ValueError(f"head set {lab!r} is empty")
         miss = [h for h in heads if h not in hs]
@@ -235,6 +236,33 @@ def reconstruction_records(adapter, # host adapter of the model
                              n_tokens=T - prefix_len, nll_base=base, nll_edit=done[key],
                              state_change=float(sum(edits[h].matrix.norm() ** 2 for h in key) ** 0.5), family=adapter.family))
     return recs
+
+# %% ../nbs/14_passage.ipynb
+@patch
+def reconstruction_records(self:CellInputs,
+                           prefix_len:int, # P: prefix 0..P-1, suffix P..T-1
+                           head_sets:dict|None=None, # {label: [heads]}; default single (this head), all, first_k
+                           heads:dict|None=None, # {head: self.with_sae(sae, cell=(layer, head))} for the other heads the sets use
+                          ) -> list:
+    "`reconstruction_records` on this cell's layer: this head's SAE from the inputs, the other heads' from `heads`."
+    layer, hs = self.cell.layer, {self.cell.head: self.sae}
+    for h, x in (heads or {}).items():
+        if not isinstance(x, CellInputs) or x.adapter is not self.adapter or x.cell != Cell(layer, h) or h == self.cell.head:
+            raise ValueError(f"heads must map each other head h of layer {layer} to `with_sae(sae, cell=({layer}, h))` of these inputs; got head {h!r}: {x!r}")
+        hs[h] = x.sae
+    return _reconstruction(self.adapter, hs, layer, self.passages, prefix_len, head_sets, self.cell.head)
+
+def reconstruction_records(adapter, # host adapter of the model
+                           saes, # one SAE (applied to every head) or {head: SAE}
+                           layer:int, # the layer whose heads are replaced
+                           passages:Tensor, # [n, T] token ids
+                           prefix_len:int, # P: prefix 0..P-1, suffix P..T-1
+                           head_sets:dict|None=None, # {label: [heads]}; default single (head 0 or the dict's first), all, first_k
+                          ) -> list:
+    "One record per (passage, head set): suffix NLL (nats/token) unedited and with S_{P-1} of those heads replaced by its reconstruction."
+    passages = check_token_passages(passages)
+    hs = _head_saes(adapter, saes, layer)
+    return _reconstruction(adapter, hs, layer, passages, prefix_len, head_sets, min(hs))
 
 # %% ../nbs/14_passage.ipynb
 def reconstruction_summary(records:list) -> list:
@@ -295,11 +323,9 @@ def _flat_svd_passage(adapter, sae, cell:Cell, passages:Tensor, p:int, # passage
     return out
 
 # %% ../nbs/14_passage.ipynb
+@patch
 @torch.no_grad()
-def flat_svd_records(adapter, # host adapter of the model
-                     sae, # the FlatSAE of `cell`
-                     cell, # Cell or (layer, head)
-                     passages:Tensor, # [n, T] token ids
+def flat_svd_records(self:CellInputs, # inputs whose SAE is the FlatSAE of the cell
                      firings:list, # the WriteSAE test's firings (dicts with passage, position; atom / code / selected_by kept)
                      first_read:str='same', # edit timing
                      kl_direction:str='patched_base', # direction copied into kl_atom / kl_delete / kl_random
@@ -308,8 +334,7 @@ def flat_svd_records(adapter, # host adapter of the model
                      batch_size:int=96, # replay rows (firings x arms) per forward of the fast engine
                     ) -> list:
     "Replacement-test records for the flat+SVD baseline: KL of the baseline ('atom'), delete and random arms at each firing."
-    cell = check_sae_for_cell(adapter, sae, cell)
-    passages = check_token_passages(passages)
+    adapter, sae, cell, passages = self.adapter, self.sae, self.cell, self.passages
     if kl_direction not in KL_DIRECTIONS: raise ValueError(f"kl_direction {kl_direction!r} not valid; valid: {KL_DIRECTIONS}")
     if first_read not in ('same', 'next'): raise ValueError(f"first_read {first_read!r} not valid; valid: ('same', 'next')")
     if engine not in ENGINES: raise ValueError(f"engine {engine!r} not valid; valid: {ENGINES}")
@@ -323,3 +348,13 @@ def flat_svd_records(adapter, # host adapter of the model
     for p in sorted(by_p):
         recs += _flat_svd_passage(adapter, sae, cell, passages, p, by_p[p], first_read, kl_direction, d, seed, engine, batch_size)
     return recs
+
+@delegates(CellInputs.flat_svd_records)
+def flat_svd_records(adapter, # host adapter of the model
+                     sae, # the FlatSAE of `cell`
+                     cell, # Cell or (layer, head)
+                     passages:Tensor, # [n, T] token ids
+                     firings:list, # the WriteSAE test's firings
+                     **kwargs) -> list:
+    "`cell_inputs(adapter, sae, cell, passages).flat_svd_records(firings, **kwargs)`: the flat+SVD baseline's replacement records."
+    return cell_inputs(adapter, sae, cell, passages).flat_svd_records(firings, **kwargs)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib, hashlib, warnings
 from collections import defaultdict
 from typing import NamedTuple
+from dataclasses import dataclass
 from pathlib import Path
 import torch
 import torch.nn.functional as F
@@ -15,13 +16,15 @@ from .hosts import Cell, Edit, as_cell
 from .config import FIRST_READS, AMPLITUDES, WHATS, KL_DIRECTIONS, RANDOM_ARMS  # torch-free: EvalConfig and the command line check against them
 _all_ = ['AMPLITUDES', 'WHATS', 'KL_DIRECTIONS', 'RANDOM_ARMS']
 from . import stats
+from fastcore.basics import patch
+from fastcore.meta import delegates
 
 # %% auto 0
-__all__ = ['ENGINES', 'ARMS', 'check_sae_for_cell', 'check_token_passages', 'read_window', 'check_caps', 'cap_firings',
-           'find_firings', 'random_rank_r', 'random_arm_seed', 'nonfiring_atom', 'kl_terms', 'kl_pair', 'ArmKLs',
-           'reference_kls', 'replay_patched', 'fast_kls', 'firing_states', 'passage_firing_states', 'kl_fields',
-           'check_firings', 'replacement_records', 'replacement_test', 'AMPLITUDES', 'WHATS', 'KL_DIRECTIONS',
-           'RANDOM_ARMS']
+__all__ = ['ENGINES', 'ARMS', 'check_sae_for_cell', 'check_token_passages', 'read_window', 'CellInputs', 'cell_inputs',
+           'check_caps', 'cap_firings', 'find_firings', 'random_rank_r', 'random_arm_seed', 'nonfiring_atom',
+           'kl_terms', 'kl_pair', 'ArmKLs', 'reference_kls', 'replay_patched', 'fast_kls', 'firing_states',
+           'passage_firing_states', 'kl_fields', 'check_firings', 'replacement_records', 'replacement_test',
+           'AMPLITUDES', 'WHATS', 'KL_DIRECTIONS', 'RANDOM_ARMS']
 
 # %% ../nbs/12_substitution.ipynb
 ENGINES = ('fast', 'reference')
@@ -72,6 +75,52 @@ def _check_atoms(sae, atom):
         if isinstance(a, bool) or not isinstance(a, int) or not 0 <= a < sae.n_features:
             raise ValueError(f"atom {a!r} out of range (0..{sae.n_features - 1})")
     return atoms
+
+# %% ../nbs/12_substitution.ipynb
+@dataclass(eq=False, repr=False)
+class CellInputs:
+    "A host's cell, the SAE of that cell and token passages, checked against each other by `cell_inputs`; the tests take it as it is."
+    adapter:object # host adapter of the model
+    sae:object # the SAE of `cell`
+    cell:Cell # the cell, checked against the host and the SAE
+    passages:Tensor # [n, T] token ids, checked
+    meta:dict|None=None # checkpoint meta of `sae`, checked against the cell
+
+    def __repr__(self):
+        n, T = self.passages.shape
+        return (f"{type(self).__name__}({self.adapter.family} L{self.cell.layer} H{self.cell.head}, {type(self.sae).__name__} of "
+                f"{self.sae.n_features} atoms, {n} passages x {T} tokens)")
+
+def cell_inputs(adapter, # host adapter of the model
+                sae, # SAE of `cell`, or the path of its checkpoint (its meta is then read and checked)
+                cell, # Cell or (layer, head)
+                passages:Tensor, # [n, T] token ids
+                meta:dict|None=None, # checkpoint meta, when the SAE is passed as an object
+               ) -> CellInputs:
+    "Check once that `sae` fits `cell` of the host (and its meta) and that `passages` are token ids; a one-line ValueError otherwise."
+    if isinstance(sae, (str, Path)):
+        from writesae.sae import load_sae, load_meta
+        meta = load_meta(sae).get('meta') if meta is None else meta
+        sae = load_sae(sae)
+    cell = check_sae_for_cell(adapter, sae, cell, meta)
+    return CellInputs(adapter, sae, cell, check_token_passages(passages), meta)
+
+# %% ../nbs/12_substitution.ipynb
+@patch
+def first(self:CellInputs, m:int) -> CellInputs:
+    "The same inputs on the first `m` passages (a slice of checked passages needs no new check)."
+    n = self.passages.shape[0]
+    if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= n: raise ValueError(f"m {m!r} out of range (1..{n})")
+    return CellInputs(self.adapter, self.sae, self.cell, self.passages[:m], self.meta)
+
+@patch
+def with_sae(self:CellInputs, sae, # another SAE, of this cell or of `cell`
+             cell=None, # its cell, when it is another head of this host
+             meta:dict|None=None, # its checkpoint meta
+            ) -> CellInputs:
+    "The same host and passages with another SAE; only that SAE is checked, against its cell."
+    cell = self.cell if cell is None else cell
+    return CellInputs(self.adapter, sae, check_sae_for_cell(self.adapter, sae, cell, meta), self.passages, meta)
 
 # %% ../nbs/12_substitution.ipynb
 @torch.no_grad()
@@ -148,36 +197,42 @@ def cap_firings(keys, # per candidate: the atom its cap counts (the selecting at
     return sorted(out, key=lambda i: (passages[i], positions[i]))
 
 # %% ../nbs/12_substitution.ipynb
+@patch
 @torch.no_grad()
-def find_firings(adapter, # host adapter of the model
-                 sae, # SAE of `cell`
-                 cell, # Cell or (layer, head)
-                 passages:Tensor, # [n, T] held-out token ids
+def find_firings(self:CellInputs,
                  atom=None, # None: every position with a firing; int or list: positions where that atom fires
                  max_per_atom:int|None=None, # cap of firings per atom (the selecting atom when `atom` is given, else the atom used)
                  max_per_passage:int|None=None, # cap of firings per passage
                  horizon:int=1, # outputs read after the edit (positions whose window would run past the passage are skipped)
                  first_read:str='same', # 'same' or 'next' (as in the test)
                  seed:int=0, # seed of the random choice under the caps
-                 meta:dict|None=None, # checkpoint meta, checked against the cell
                 ) -> list:
-    "Firings (passage, position, atom used = largest code, code, selected_by) of `cell` in `passages`, capped and seeded."
-    cell = check_sae_for_cell(adapter, sae, cell, meta)
-    passages = check_token_passages(passages)
-    atoms = _check_atoms(sae, atom)
+    "Firings (passage, position, atom used = largest code, code, selected_by) of the cell in the passages, capped and seeded."
+    atoms = _check_atoms(self.sae, atom)
     _check_choice('first_read', first_read, FIRST_READS)
     if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1: raise ValueError(f"horizon {horizon!r} must be an int >= 1")
     check_caps(max_per_atom, max_per_passage)  # before the forward passes
     W, _ = read_window(first_read, horizon)
-    T = passages.shape[1]
+    n, T = self.passages.shape
     if W > T: raise ValueError(f"horizon {horizon} with first_read={first_read!r} needs {W} positions; passages have {T}")
-    cand = _firing_candidates(adapter, sae, cell, passages, atoms, W)
+    cand = _firing_candidates(self.adapter, self.sae, self.cell, self.passages, atoms, W)
     if not cand:
         what = f"atom {atoms if atom is not None and not isinstance(atom, int) else atom}" if atom is not None else "any atom"
-        raise ValueError(f"no firings of {what} in cell L{cell.layer} H{cell.head} over {passages.shape[0]} passages "
+        raise ValueError(f"no firings of {what} in cell L{self.cell.layer} H{self.cell.head} over {n} passages "
                          f"(positions 0..{T - W}); use more passages or another atom")
     keys = [fi['selected_by'] if fi['selected_by'] is not None else fi['atom'] for fi in cand]
     return [cand[i] for i in cap_firings(keys, [fi['passage'] for fi in cand], [fi['position'] for fi in cand], max_per_atom, max_per_passage, seed)]
+
+@delegates(CellInputs.find_firings)
+def find_firings(adapter, # host adapter of the model
+                 sae, # SAE of `cell`
+                 cell, # Cell or (layer, head)
+                 passages:Tensor, # [n, T] held-out token ids
+                 atom=None, # None: every position with a firing; int or list: positions where that atom fires
+                 meta:dict|None=None, # checkpoint meta, checked against the cell
+                 **kwargs) -> list:
+    "`cell_inputs(adapter, sae, cell, passages, meta).find_firings(atom, **kwargs)`: the firings of `cell` in `passages`, capped and seeded."
+    return cell_inputs(adapter, sae, cell, passages, meta).find_firings(atom, **kwargs)
 
 # %% ../nbs/12_substitution.ipynb
 def random_rank_r(d_k:int, d_v:int, rank:int, generator:torch.Generator) -> Tensor:
@@ -406,24 +461,17 @@ def check_firings(firings, n, T, W):
             raise ValueError(f"position {t!r} out of range (0..{T - W}) for passages of {T} tokens with a window of {W}")
 
 # %% ../nbs/12_substitution.ipynb
-def _check_record_args(adapter, sae, cell, passages, atom, amplitude, what, first_read, horizon, kl_direction, engine, random_arm, batch_size, meta) -> tuple:
-    "(sae, meta, cell, passages, W) with every setting of `replacement_records` checked, the SAE loaded when given as a path."
-    if isinstance(sae, (str, Path)):
-        from writesae.sae import load_sae, load_meta
-        meta = load_meta(sae).get('meta') if meta is None else meta
-        sae = load_sae(sae)
+def _check_record_settings(sae, atom, amplitude, what, first_read, horizon, kl_direction, engine, random_arm, batch_size, T) -> int:
+    "The read window W, after every setting of `replacement_records` is checked."
     for name, value, valid in [('amplitude', amplitude, AMPLITUDES), ('what', what, WHATS), ('first_read', first_read, FIRST_READS),
                                ('engine', engine, ENGINES), ('kl_direction', kl_direction, KL_DIRECTIONS),
                                ('random_arm', random_arm, RANDOM_ARMS)]: _check_choice(name, value, valid)
     if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1: raise ValueError(f"horizon {horizon!r} must be an int >= 1")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1: raise ValueError(f"batch_size {batch_size!r} must be an int >= 1")
-    cell = check_sae_for_cell(adapter, sae, cell, meta)
-    passages = check_token_passages(passages)
     _check_atoms(sae, atom)
-    n, T = passages.shape
     W, _ = read_window(first_read, horizon)
     if W > T: raise ValueError(f"horizon {horizon} with first_read={first_read!r} needs {W} positions; passages have {T}")
-    return sae, meta, cell, passages, W
+    return W
 
 # %% ../nbs/12_substitution.ipynb
 def _passage_arm_records(adapter, sae, cell:Cell, passages:Tensor, p:int, # passage index
@@ -450,11 +498,9 @@ def _passage_arm_records(adapter, sae, cell:Cell, passages:Tensor, p:int, # pass
     return out
 
 # %% ../nbs/12_substitution.ipynb
+@patch
 @torch.no_grad()
-def replacement_records(adapter, # host adapter of the model (`host_for(model)`)
-                        sae, # SAE of `cell`, or the path of its checkpoint (its meta is then checked)
-                        cell, # Cell or (layer, head)
-                        passages:Tensor, # [n, T] held-out token ids
+def replacement_records(self:CellInputs,
                         firings:list|None=None, # dicts with 'passage' and 'position' (default: `find_firings`)
                         atom=None, # select positions where this atom (int or list) fires; the atom used is still the largest code
                         amplitude:str='coefficient', # 'coefficient' (a_j A_j) or 'matched_norm' (||X||_F A_j / ||A_j||_F)
@@ -468,15 +514,14 @@ def replacement_records(adapter, # host adapter of the model (`host_for(model)`)
                         seed:int=0, # seed of the selection and of the random arm
                         random_arm:str='gaussian', # 'gaussian' (random rank-r matrix) or 'nonfiring_atom' (an atom of this SAE not active at S_t)
                         batch_size:int=96, # replay rows (firings x arms) per forward of the fast engine
-                        meta:dict|None=None, # checkpoint meta, when the SAE is passed as an object
                        ) -> list:
     "One JSON-serialisable record per firing: the atom, delete and random arms' KLs (both directions) and the settings."
-    sae, meta, cell, passages, W = _check_record_args(adapter, sae, cell, passages, atom, amplitude, what, first_read, horizon, kl_direction,
-                                                      engine, random_arm, batch_size, meta)
+    adapter, sae, cell, passages = self.adapter, self.sae, self.cell, self.passages
     n, T = passages.shape
+    W = _check_record_settings(sae, atom, amplitude, what, first_read, horizon, kl_direction, engine, random_arm, batch_size, T)
     if firings is None:
-        firings = find_firings(adapter, sae, cell, passages, atom=atom, max_per_atom=max_per_atom, max_per_passage=max_per_passage,
-                               horizon=horizon, first_read=first_read, seed=seed, meta=meta)
+        firings = self.find_firings(atom=atom, max_per_atom=max_per_atom, max_per_passage=max_per_passage, horizon=horizon,
+                                    first_read=first_read, seed=seed)
     else: check_firings(firings, n, T, W)
     if not firings: raise ValueError(f"no firings given for cell L{cell.layer} H{cell.head}")
     settings = dict(amplitude=amplitude, what=what, first_read=first_read, horizon=horizon, kl_direction=kl_direction,
@@ -492,6 +537,17 @@ def replacement_records(adapter, # host adapter of the model (`host_for(model)`)
         if tiny: warnings.warn(f"{tiny} of {len(records)} firings of cell L{cell.layer} H{cell.head} are first read through a decay below 1e-6 "
                                f"(first_read='next'): their KLs are round-off, not effects")
     return records
+
+@delegates(CellInputs.replacement_records)
+def replacement_records(adapter, # host adapter of the model (`host_for(model)`)
+                        sae, # SAE of `cell`, or the path of its checkpoint (its meta is then checked)
+                        cell, # Cell or (layer, head)
+                        passages:Tensor, # [n, T] held-out token ids
+                        firings:list|None=None, # dicts with 'passage' and 'position' (default: `find_firings`)
+                        meta:dict|None=None, # checkpoint meta, when the SAE is passed as an object
+                        **kwargs) -> list:
+    "`cell_inputs(adapter, sae, cell, passages, meta).replacement_records(firings, **kwargs)`: one record per firing, its three arms' KLs and the settings."
+    return cell_inputs(adapter, sae, cell, passages, meta).replacement_records(firings, **kwargs)
 
 # %% ../nbs/12_substitution.ipynb
 def replacement_test(adapter, # host adapter of the model
