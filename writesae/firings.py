@@ -101,6 +101,7 @@ def encode(self:CellInputs,
     return CellCodes(cell=cell, family=adapter.family, n_features=sae.n_features, seq_len=T, n_passages=n,
                      **{k: torch.cat(v) for k, v in cols.items()})
 
+# %% ../nbs/15_firings.ipynb
 @delegates(CellInputs.encode)
 def encode_cell(adapter, # host adapter of the model
                 sae, # SAE of `cell`
@@ -143,6 +144,7 @@ def bind(self:CellInputs,
     codes = self.encode(skip_first=skip_first, batch_size=batch_size, progress=progress)
     return BoundCell(self.adapter, self.sae, self.cell, self.passages, self.meta, codes=codes, skip_first=skip_first)
 
+# %% ../nbs/15_firings.ipynb
 @delegates(CellInputs.bind)
 def bind_cell(adapter, # host adapter of the model
               sae, # SAE of `cell`

@@ -538,6 +538,7 @@ def replacement_records(self:CellInputs,
                                f"(first_read='next'): their KLs are round-off, not effects")
     return records
 
+# %% ../nbs/12_substitution.ipynb
 @delegates(CellInputs.replacement_records)
 def replacement_records(adapter, # host adapter of the model (`host_for(model)`)
                         sae, # SAE of `cell`, or the path of its checkpoint (its meta is then checked)
