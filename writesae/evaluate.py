@@ -250,7 +250,7 @@ def evaluate_cell(adapter, # host adapter of the model
                   meta:dict|None=None, # checkpoint meta of `sae`, checked against the cell
                   progress:bool=False, # progress bar of the encoding pass
                  ) -> dict:
-    "Every test of the paper on one cell: the inputs checked and the cell bound (one encoding pass), then `evaluate_bound`."
+    "Every test of the paper on one cell: the inputs and companions checked once, the cell bound (one encoding pass), then the tests as in `evaluate_bound`."
     cfg = config or EvalConfig()
     x = cell_inputs(adapter, sae, cell, passages, meta)  # everything is checked once, before the encoding pass
     comp = check_companions(x, flat_sae, head_saes)

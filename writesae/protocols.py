@@ -70,8 +70,8 @@ def replacement_only(adapter, # host adapter
                     ) -> dict:
     "The replacement test alone, as in `evaluate_cell`: config, counts, partition sizes, firings, records and their summary."
     cfg = config or EvalConfig()
-    b = bound if bound is not None else bind_cell(adapter, sae, cell, passages, skip_first=cfg.skip_first, horizon=cfg.horizon)
-    if bound is not None: b.check_fits(cfg.skip_first, cfg.horizon, sae=sae, cell=cell, passages=passages)
+    b = (bound.check_fits(cfg.skip_first, cfg.horizon, sae=sae, cell=cell, passages=passages) if bound is not None
+         else bind_cell(adapter, sae, cell, passages, skip_first=cfg.skip_first, horizon=cfg.horizon))
     cell, passages = b.cell, b.passages
     part = part if part is not None else partition_cell(b, cfg)
     fs, recs = replacement_step(b, part, cfg, firings=firings)
